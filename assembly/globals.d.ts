@@ -1,0 +1,2 @@
+/** Set at compile time by scripts/build-wasm.mjs: 1 in the relaxed-SIMD build. */
+declare const RELAXED: i32;

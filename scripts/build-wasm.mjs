@@ -1,0 +1,43 @@
+// Compiles assembly/ into the four wasm variants attune chooses from at load
+// time: relaxed-SIMD or plain SIMD128 (feature-detected), and shared memory
+// for threads or plain memory where SharedArrayBuffer is unavailable.
+import { mkdirSync } from 'node:fs';
+import asc from 'assemblyscript/asc';
+
+const variants = [
+  { name: 'attune-relaxed-mt', relaxed: true, shared: true },
+  { name: 'attune-simd-mt', relaxed: false, shared: true },
+  { name: 'attune-relaxed', relaxed: true, shared: false },
+  { name: 'attune-simd', relaxed: false, shared: false },
+];
+
+mkdirSync('wasm', { recursive: true });
+for (const v of variants) {
+  const features = ['simd', 'threads', ...(v.relaxed ? ['relaxed-simd'] : [])];
+  const args = [
+    'assembly/index.ts',
+    '--outFile',
+    `wasm/${v.name}.wasm`,
+    '--runtime',
+    'stub',
+    '--importMemory',
+    '--initialMemory',
+    '1',
+    '--maximumMemory',
+    '65536',
+    ...(v.shared ? ['--sharedMemory'] : []),
+    '--enable',
+    features.join(','),
+    '--use',
+    `RELAXED=${v.relaxed ? 1 : 0}`,
+    '-O3',
+    '--noAssert',
+  ];
+  const { error, stderr } = await asc.main(args);
+  if (error) {
+    console.error(stderr.toString());
+    console.error(`build-wasm: ${v.name} failed: ${error.message}`);
+    process.exit(1);
+  }
+}
+console.log(`build-wasm: built ${variants.map((v) => v.name).join(', ')}`);

@@ -1,0 +1,69 @@
+// The backend interface and registry. A backend is a named set of kernels
+// over the shared tensor heap plus a thread count; the js backend has every
+// kernel and is the reference the others are tested against. A GPU tier
+// (WebGPU) or a native one (N-API) joins by registering here.
+
+import type { Tensor } from '../tensor/tensor.js';
+import type { KernelName, KernelTable } from './kernels.js';
+
+export interface Backend {
+  readonly name: string;
+  readonly kernels: Partial<KernelTable>;
+  /** Threads a kernel may use (1 for the js backend). */
+  readonly threads: number;
+  setThreads(n: number): void;
+}
+
+const backends = new Map<string, Backend>();
+let active: Backend | null = null;
+let defaultChooser: (() => Backend) | null = null;
+
+export function registerBackend(backend: Backend): void {
+  backends.set(backend.name, backend);
+}
+
+/** Called by the package entry: picks wasm where it loads, else js, on first use. */
+export function setDefaultBackendChooser(choose: () => Backend): void {
+  defaultChooser = choose;
+}
+
+export function setBackend(name: string): void {
+  const b = backends.get(name);
+  if (!b) throw new Error(`setBackend: no backend named '${name}'; registered: ${[...backends.keys()].join(', ')}`);
+  active = b;
+}
+
+export function getBackend(): Backend {
+  if (!active) {
+    active = defaultChooser ? defaultChooser() : (backends.get('js') ?? null);
+    if (!active) throw new Error('getBackend: no backend registered');
+  }
+  return active;
+}
+
+export function listBackends(): string[] {
+  return [...backends.keys()];
+}
+
+/** Runs fn with another backend active (tests compare backends this way). */
+export function withBackend<T>(name: string, fn: () => T): T {
+  const previous = getBackend();
+  setBackend(name);
+  try {
+    return fn();
+  } finally {
+    active = previous;
+  }
+}
+
+/**
+ * The kernel to run: the active backend's, else the js reference's. float64
+ * tensors always take the js reference (the fast backends are float32).
+ */
+export function kernelFor<K extends KernelName>(name: K, tensors: readonly (Tensor | null)[]): KernelTable[K] {
+  const backend = getBackend();
+  const wide = tensors.some((t) => t !== null && t.dtype === 'float64');
+  const chosen = (!wide && backend.kernels[name]) || backends.get('js')?.kernels[name];
+  if (!chosen) throw new Error(`${name}: no kernel registered on backend '${backend.name}' or 'js'`);
+  return chosen as KernelTable[K];
+}

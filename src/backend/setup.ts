@@ -1,0 +1,56 @@
+// Registers the built-in backends and chooses the default: wasm where it
+// loads (synchronously in Node; a browser awaits ready()), else js.
+
+import { getHeap } from '../tensor/tensor.js';
+import { type Backend, getBackend, registerBackend, setBackend, setDefaultBackendChooser } from './backend.js';
+import { jsBackend } from './js/index.js';
+import { isNode } from './platform.js';
+import { WasmBackend } from './wasm/index.js';
+import { loadWasmModule } from './wasm/module.js';
+
+registerBackend(jsBackend);
+
+let wasmLoadError: Error | null = null;
+
+function tryLoadWasmSync(): Backend {
+  try {
+    const wasm = WasmBackend.loadSync();
+    registerBackend(wasm);
+    return wasm;
+  } catch (e) {
+    wasmLoadError = e as Error;
+    return jsBackend;
+  }
+}
+
+setDefaultBackendChooser(() => (isNode ? tryLoadWasmSync() : jsBackend));
+
+/** Loads the wasm backend (fetching the module in a browser) and starts its threads. */
+export async function ready(options: { wasmUrl?: URL } = {}): Promise<Backend> {
+  if (!isNode && !wasmLoadError) {
+    try {
+      const wasm = new WasmBackend(await loadWasmModule(getHeap(), options.wasmUrl));
+      registerBackend(wasm);
+      setBackend('wasm');
+    } catch (e) {
+      wasmLoadError = e as Error;
+    }
+  }
+  const backend = getBackend();
+  if (backend instanceof WasmBackend) await backend.context.warmUp();
+  return backend;
+}
+
+/** Why the wasm backend did not load, if it did not. */
+export function wasmError(): Error | null {
+  return wasmLoadError;
+}
+
+/** Threads the active backend's kernels may use. */
+export function setThreads(n: number): void {
+  getBackend().setThreads(n);
+}
+
+export function getThreads(): number {
+  return getBackend().threads;
+}

@@ -1,0 +1,70 @@
+// What every wasm kernel wrapper needs: the module's exports, the thread
+// pool, and per-thread scratch memory on the heap (kept and grown as needed).
+
+import { getHeap } from '../../tensor/tensor.js';
+import type { WasmModule } from './module.js';
+import { ThreadPool } from './thread-pool.js';
+
+export class WasmContext {
+  private pool: ThreadPool | null = null;
+  private scratchPtr = 0;
+  private scratchBytes = 0;
+
+  constructor(
+    readonly wasm: WasmModule,
+    public threads: number,
+  ) {}
+
+  /** Runs exported kernel `name` on up to `nthreads` threads (clamped to the configured count). */
+  run(name: string, args: readonly number[], nthreads = this.threads): void {
+    const fn = this.wasm.exports[name];
+    if (!fn) throw new Error(`wasm backend: the module has no kernel '${name}' (rebuild with npm run build)`);
+    const n = Math.max(1, Math.min(nthreads, this.threads));
+    if (n === 1) {
+      fn(...args, 0, 1);
+      return;
+    }
+    this.ensurePool().run(name, fn, args, n);
+  }
+
+  /** Threads worth using for `work` units when each thread should get at least `grain` of them. */
+  threadsFor(work: number, grain: number): number {
+    return Math.max(1, Math.min(this.threads, Math.floor(work / grain)));
+  }
+
+  /** A heap block of at least bytesPerThread × threads, reused across calls. */
+  scratch(bytesPerThread: number): number {
+    const needed = bytesPerThread * this.threads;
+    if (needed > this.scratchBytes) {
+      const heap = getHeap();
+      if (this.scratchPtr) heap.free(this.scratchPtr);
+      this.scratchPtr = heap.alloc(needed);
+      this.scratchBytes = needed;
+    }
+    return this.scratchPtr;
+  }
+
+  setThreads(n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: expected a positive integer, got ${n}`);
+    if (n > 1 && !getHeap().shared) throw new Error('setThreads: threads need SharedArrayBuffer (cross-origin isolation in a browser)');
+    if (this.pool && this.pool.size < n) {
+      this.pool.dispose();
+      this.pool = null;
+    }
+    this.threads = n;
+  }
+
+  /** Starts the workers now rather than on the first multi-threaded kernel. */
+  async warmUp(): Promise<void> {
+    if (this.threads > 1) await this.ensurePool(false).whenReady();
+  }
+
+  private ensurePool(block = true): ThreadPool {
+    if (!this.pool) {
+      const names = Object.keys(this.wasm.exports).filter((k) => typeof this.wasm.exports[k] === 'function');
+      this.pool = new ThreadPool(this.wasm.module, getHeap().memory, names, this.threads);
+    }
+    if (block) this.pool.waitReady();
+    return this.pool;
+  }
+}
