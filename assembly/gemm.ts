@@ -168,7 +168,8 @@ export function gemm(
  * Packs `lanes` lanes (rows of A, or columns of B) × kb steps of depth into
  * panels of W lanes, depth-major: out[panel][k][l] = src(panel·W + l, k), zero
  * past the last lane. laneStride and depthStride are the source strides in
- * bytes; one of them is 4 for the dense layouts (a copy or a 4×4 transpose).
+ * bytes; one of them is 4 for the dense layouts, so groups of 4 lanes are a
+ * v128 copy or a 4×4 transpose. Partial groups go element by element.
  */
 function packPanels(src: usize, laneStride: usize, depthStride: usize, lanes: i32, kb: i32, W: i32, out: usize): void {
   const rowBytes = <usize>W * 4; // one depth step of a panel
@@ -178,14 +179,13 @@ function packPanels(src: usize, laneStride: usize, depthStride: usize, lanes: i3
       const lane = l0 + g;
       const from = src + <usize>lane * laneStride;
       const to = panel + <usize>g * 4;
-      const valid = lanes - lane;
-      if (valid >= 4 && laneStride == 4) {
-        // Lanes contiguous: copy 4 at a time.
+      const width = min(4, W - g);
+      const valid = min(width, lanes - lane);
+      if (valid == 4 && laneStride == 4) {
         for (let k = 0; k < kb; k++) {
           v128.store(to + <usize>k * rowBytes, v128.load(from + <usize>k * depthStride));
         }
-      } else if (valid >= 4 && depthStride == 4) {
-        // Depth contiguous: transpose 4 lanes × 4 steps at a time.
+      } else if (valid == 4 && depthStride == 4) {
         let k = 0;
         for (; k + 4 <= kb; k += 4) {
           const s = from + <usize>k * 4;
@@ -204,10 +204,9 @@ function packPanels(src: usize, laneStride: usize, depthStride: usize, lanes: i3
           for (let q = 0; q < 4; q++) store<f32>(d + <usize>q * 4, load<f32>(s + <usize>q * laneStride));
         }
       } else {
-        // Partial group (or an unusual layout): element by element, zero-padded.
         for (let k = 0; k < kb; k++) {
           const s = from + <usize>k * depthStride, d = to + <usize>k * rowBytes;
-          for (let q = 0; q < 4; q++) {
+          for (let q = 0; q < width; q++) {
             store<f32>(d + <usize>q * 4, q < valid ? load<f32>(s + <usize>q * laneStride) : 0);
           }
         }
@@ -218,7 +217,7 @@ function packPanels(src: usize, laneStride: usize, depthStride: usize, lanes: i3
 
 /**
  * C[0:rows, 0:cols] (+)= Apanel · Bpanel for one 4×8 micro-tile: Apanel is
- * kb × 4 and Bpanel kb × 8, both packed depth-major. ldc in bytes.
+ * kb × 4 and Bpanel kb × 8, both packed depth-major; kb ≥ 1. ldc in bytes.
  */
 function microKernel(
   kb: i32, pa: usize, pb: usize, c: usize, ldc: usize,
@@ -228,18 +227,35 @@ function microKernel(
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let k = 0; k < kb; k++) {
+  // kb - 1 steps in the loop and the last one after it. Peeling the last step
+  // (same code) lets V8 hoist the splat loads' address arithmetic out of the
+  // loop and keep the loads together: +8% in the SIMD128 build, no change in
+  // the relaxed one. Unrolling k instead makes Binaryen nest the FMA chains,
+  // which hoists every load of the unrolled steps and spills (-40%).
+  const last = pa + <usize>(kb - 1) * MR * 4;
+  while (pa < last) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
-    let ak = v128.load32_splat(pa);
-    c00 = fma(ak, b0, c00); c01 = fma(ak, b1, c01);
-    ak = v128.load32_splat(pa, 4);
-    c10 = fma(ak, b0, c10); c11 = fma(ak, b1, c11);
-    ak = v128.load32_splat(pa, 8);
-    c20 = fma(ak, b0, c20); c21 = fma(ak, b1, c21);
-    ak = v128.load32_splat(pa, 12);
-    c30 = fma(ak, b0, c30); c31 = fma(ak, b1, c31);
+    const a0 = v128.load32_splat(pa);
+    c00 = fma(a0, b0, c00); c01 = fma(a0, b1, c01);
+    const a1 = v128.load32_splat(pa, 4);
+    c10 = fma(a1, b0, c10); c11 = fma(a1, b1, c11);
+    const a2 = v128.load32_splat(pa, 8);
+    c20 = fma(a2, b0, c20); c21 = fma(a2, b1, c21);
+    const a3 = v128.load32_splat(pa, 12);
+    c30 = fma(a3, b0, c30); c31 = fma(a3, b1, c31);
     pa += MR * 4;
     pb += NR * 4;
+  }
+  {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    const a0 = v128.load32_splat(pa);
+    c00 = fma(a0, b0, c00); c01 = fma(a0, b1, c01);
+    const a1 = v128.load32_splat(pa, 4);
+    c10 = fma(a1, b0, c10); c11 = fma(a1, b1, c11);
+    const a2 = v128.load32_splat(pa, 8);
+    c20 = fma(a2, b0, c20); c21 = fma(a2, b1, c21);
+    const a3 = v128.load32_splat(pa, 12);
+    c30 = fma(a3, b0, c30); c31 = fma(a3, b1, c31);
   }
 
   const full = rows == MR && cols == NR;

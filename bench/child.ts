@@ -71,6 +71,8 @@ export async function runCase(system: System, spec: CaseSpec): Promise<CaseResul
     collectGarbage();
     resetPeakRss();
     let sampledPeak = 0;
+    const cpuStart = process.cpuUsage();
+    const wallStart = performance.now();
     const timing = await timeIt(
       () => benchCase.run(),
       { ...defaultTiming, ...spec.timing },
@@ -78,6 +80,8 @@ export async function runCase(system: System, spec: CaseSpec): Promise<CaseResul
         sampledPeak = Math.max(sampledPeak, rssMiB());
       },
     );
+    const cpu = process.cpuUsage(cpuStart);
+    result.cpuPerWall = (cpu.user + cpu.system) / 1e3 / (performance.now() - wallStart);
     result.seconds = timing.median;
     result.samples = timing.samples;
     result.gflops = flops / timing.median / 1e9;

@@ -115,6 +115,11 @@ export interface CaseResult {
   /** Resident set before setup (runtime + library loaded) and its peak while timing. */
   rssBeforeSetupMiB?: number;
   peakRssMiB?: number;
+  /**
+   * Process CPU seconds per wall second while timing: about `threads` when the
+   * threads really ran; lower means they waited (a busy machine, or no pool).
+   */
+  cpuPerWall?: number;
 }
 
 export const defaultTiming: TimingOptions = { warmup: 2, minRuns: 5, minSeconds: 0.5, maxSeconds: 10 };
@@ -364,14 +369,16 @@ function formatSeconds(s: number): string {
 }
 
 export interface TableOptions {
-  /** Label (caseLabel) of the row every ratio is taken against, per workload. */
-  baseline?: string;
+  /** Label (caseLabel) of the row ratios are taken against, or one per workload. */
+  baseline?: string | ((workload: Workload) => string);
   title?: string;
 }
 
 /**
  * Prints one table per workload: median time, GFLOP/s, ratio vs the baseline row
- * (baseline time / row time: > 1 is faster than the baseline), peak RSS, error.
+ * (baseline time / row time: > 1 is faster than the baseline), CPU seconds per wall
+ * second, peak RSS in MiB, max relative error against the reference, and why a row
+ * has no time (skipped, mismatch, failed).
  */
 export function printTable(results: CaseResult[], options: TableOptions = {}): void {
   const groups = new Map<string, CaseResult[]>();
@@ -381,7 +388,9 @@ export function printTable(results: CaseResult[], options: TableOptions = {}): v
   }
   if (options.title) console.log(`\n${options.title}`);
   for (const [workload, rows] of groups) {
-    const base = rows.find((r) => caseLabel(r.spec) === options.baseline && r.seconds !== undefined);
+    const { baseline } = options;
+    const baseLabel = typeof baseline === 'function' ? baseline(rows[0].spec.workload) : baseline;
+    const base = rows.find((r) => caseLabel(r.spec) === baseLabel && r.seconds !== undefined);
     const table = rows.map((r) => {
       const ok = r.status === 'ok' && r.seconds !== undefined;
       return [
@@ -389,19 +398,20 @@ export function printTable(results: CaseResult[], options: TableOptions = {}): v
         ok ? formatSeconds(r.seconds as number) : r.status,
         ok ? (r.gflops as number).toFixed(1) : '',
         ok && base ? `${((base.seconds as number) / (r.seconds as number)).toFixed(2)}×` : '',
+        r.cpuPerWall !== undefined ? r.cpuPerWall.toFixed(1) : '',
         r.peakRssMiB !== undefined ? r.peakRssMiB.toFixed(0) : '',
         r.maxRelError !== undefined ? r.maxRelError.toExponential(1) : '',
         r.reason ?? '',
       ];
     });
-    const header = ['system variant ×threads', 'median', 'GFLOP/s', base ? 'vs base' : '', 'peak MiB', 'rel err', ''];
+    const header = ['system variant ×threads', 'median', 'GFLOP/s', base ? 'vs base' : '', 'cpu', 'peak MiB', 'rel err', ''];
     const widths = header.map((h, c) => Math.max(h.length, ...table.map((row) => row[c].length)));
     const line = (cells: string[]) =>
       cells
         .map((cell, c) => (c === 0 || c === cells.length - 1 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
         .join('  ')
         .trimEnd();
-    console.log(`\n${workload}${base ? `   (ratio vs ${options.baseline})` : ''}`);
+    console.log(`\n${workload}${base ? `   (vs base: time of ${baseLabel} / time of the row)` : ''}`);
     console.log(line(header));
     for (const row of table) console.log(line(row));
   }

@@ -161,6 +161,10 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 /** Broadcasts x to a larger shape (a copy); the backward sums back. */
 export function expand(x: Tensor, shape: Shape): Tensor {
   checkInputs('expand', { x }, ALL_DTYPES);
+  const padded = [...new Array(Math.max(0, shape.length - x.rank)).fill(1), ...x.shape];
+  if (padded.length !== shape.length || padded.some((d, i) => d !== 1 && d !== shape[i])) {
+    throw new Error(`expand: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
+  }
   return record('expand', [x], broadcastTo(x, shape), (g) => [sumToShape(g, x.shape)]);
 }
 

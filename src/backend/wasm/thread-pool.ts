@@ -40,7 +40,9 @@ export class ThreadPool {
 
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[], size: number) {
     this.size = size;
-    names.forEach((n, i) => this.index.set(n, i));
+    names.forEach((n, i) => {
+      this.index.set(n, i);
+    });
     for (let tid = 1; tid < size; tid++) {
       const workerData = { module, memory, control: this.control, names, tid };
       this.workers.push(isNode ? this.spawnNode(workerData) : this.spawnBrowser(workerData));

@@ -1,0 +1,16 @@
+import { getBackend, listBackends } from '../backend/backend.js';
+import { wasmError } from '../backend/setup.js';
+import { WasmBackend } from '../backend/wasm/index.js';
+import { formatBytes } from '../tensor/heap.js';
+import { getHeap } from '../tensor/tensor.js';
+
+export function printInfo(): void {
+  const backend = getBackend();
+  const heap = getHeap();
+  console.log(`backend:   ${backend.name} (registered: ${listBackends().join(', ')})`);
+  if (backend instanceof WasmBackend) console.log(`kernels:   ${backend.variant}.wasm`);
+  const error = wasmError();
+  if (error) console.log(`wasm:      not loaded: ${error.message}`);
+  console.log(`threads:   ${backend.threads}`);
+  console.log(`heap:      ${formatBytes(heap.stats.heapBytes)}${heap.shared ? ', shared' : ''}`);
+}
