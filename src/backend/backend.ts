@@ -58,12 +58,13 @@ export function withBackend<T>(name: string, fn: () => T): T {
 
 /**
  * The kernel to run: the active backend's, else the js reference's. float64
- * tensors always take the js reference (the fast backends are float32).
+ * and bool tensors always take the js reference (the fast backends work on
+ * 4-byte elements: float32, and int32 for indices).
  */
 export function kernelFor<K extends KernelName>(name: K, tensors: readonly (Tensor | null)[]): KernelTable[K] {
   const backend = getBackend();
-  const wide = tensors.some((t) => t !== null && t.dtype === 'float64');
-  const chosen = (!wide && backend.kernels[name]) || backends.get('js')?.kernels[name];
+  const referenceOnly = tensors.some((t) => t !== null && (t.dtype === 'float64' || t.dtype === 'bool'));
+  const chosen = (!referenceOnly && backend.kernels[name]) || backends.get('js')?.kernels[name];
   if (!chosen) throw new Error(`${name}: no kernel registered on backend '${backend.name}' or 'js'`);
   return chosen as KernelTable[K];
 }

@@ -25,16 +25,26 @@ function tryLoadWasmSync(): Backend {
 
 setDefaultBackendChooser(() => (isNode ? tryLoadWasmSync() : jsBackend));
 
-/** Loads the wasm backend (fetching the module in a browser) and starts its threads. */
+let browserLoad: Promise<void> | null = null;
+
+async function loadInBrowser(wasmUrl: URL | undefined): Promise<void> {
+  try {
+    const wasm = new WasmBackend(await loadWasmModule(getHeap(), wasmUrl));
+    registerBackend(wasm);
+    setBackend('wasm');
+  } catch (e) {
+    wasmLoadError = e as Error;
+  }
+}
+
+/**
+ * Loads the wasm backend (fetching the module once, in a browser) and waits
+ * until its worker threads are up. Call again after setThreads() to wait for new workers.
+ */
 export async function ready(options: { wasmUrl?: URL } = {}): Promise<Backend> {
-  if (!isNode && !wasmLoadError) {
-    try {
-      const wasm = new WasmBackend(await loadWasmModule(getHeap(), options.wasmUrl));
-      registerBackend(wasm);
-      setBackend('wasm');
-    } catch (e) {
-      wasmLoadError = e as Error;
-    }
+  if (!isNode) {
+    browserLoad ??= loadInBrowser(options.wasmUrl);
+    await browserLoad;
   }
   const backend = getBackend();
   if (backend instanceof WasmBackend) await backend.context.warmUp();

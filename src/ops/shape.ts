@@ -10,7 +10,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { checkInputs } from './checks.js';
 import { broadcastTo, sumToShape } from './reduce.js';
 
-const ALL_DTYPES = ['float32', 'float64', 'int32'] as const;
+const ALL_DTYPES = ['float32', 'float64', 'int32', 'bool'] as const;
 
 /** A view with a new shape; one dimension may be -1 (inferred). */
 export function reshape(x: Tensor, shape: Shape): Tensor {

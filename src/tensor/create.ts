@@ -6,7 +6,7 @@ import { rngFor } from './random.js';
 import { formatShape, type Shape, sizeOf } from './shape.js';
 import { Tensor } from './tensor.js';
 
-type NestedNumbers = number | readonly NestedNumbers[];
+type NestedNumbers = number | boolean | readonly NestedNumbers[];
 
 function inferShape(data: NestedNumbers): number[] {
   const shape: number[] = [];
@@ -20,7 +20,9 @@ function inferShape(data: NestedNumbers): number[] {
 
 /** A tensor from nested arrays or a flat typed array/array with a shape. */
 export function tensor(data: NestedNumbers | AnyTypedArray | readonly number[], shape?: Shape, dtype?: DType): Tensor {
-  const resolvedDtype: DType = dtype ?? (data instanceof Int32Array ? 'int32' : data instanceof Float64Array ? 'float64' : 'float32');
+  const resolvedDtype: DType =
+    dtype ??
+    (data instanceof Int32Array ? 'int32' : data instanceof Float64Array ? 'float64' : data instanceof Uint8Array ? 'bool' : 'float32');
   let flat: ArrayLike<number>;
   let resolvedShape: Shape;
   if (ArrayBuffer.isView(data)) {
@@ -28,7 +30,9 @@ export function tensor(data: NestedNumbers | AnyTypedArray | readonly number[], 
     resolvedShape = shape ?? [data.length];
   } else {
     resolvedShape = shape ?? inferShape(data as NestedNumbers);
-    flat = typeof data === 'number' ? [data] : ((data as readonly NestedNumbers[]).flat(Number.POSITIVE_INFINITY as 1) as number[]);
+    const values =
+      typeof data === 'number' ? [data] : ((data as readonly NestedNumbers[]).flat(Number.POSITIVE_INFINITY as 1) as unknown[]);
+    flat = values.map(Number);
   }
   if (flat.length !== sizeOf(resolvedShape)) {
     throw new Error(`tensor: ${flat.length} values do not fill shape ${formatShape(resolvedShape)} (${sizeOf(resolvedShape)} elements)`);

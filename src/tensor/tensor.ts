@@ -102,7 +102,8 @@ export class Tensor {
 
   /** Marks a leaf (a parameter) as needing a gradient; returns this. */
   setRequiresGrad(flag = true): this {
-    if (flag && this.dtype === 'int32') throw new Error(`tensor: an int32 tensor ${formatShape(this.shape)} cannot require a gradient`);
+    if (flag && (this.dtype === 'int32' || this.dtype === 'bool'))
+      throw new Error(`tensor: an ${this.dtype} tensor ${formatShape(this.shape)} cannot require a gradient`);
     this.requiresGradFlag = flag;
     return this;
   }
@@ -123,6 +124,8 @@ export class Tensor {
         return h.i32().subarray(ptr >> 2, (ptr >> 2) + this.size);
       case 'float64':
         return h.f64().subarray(ptr >> 3, (ptr >> 3) + this.size);
+      case 'bool':
+        return h.u8().subarray(ptr, ptr + this.size);
     }
   }
 

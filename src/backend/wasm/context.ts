@@ -2,11 +2,14 @@
 // pool, and per-thread scratch memory on the heap (kept and grown as needed).
 
 import { getHeap } from '../../tensor/tensor.js';
+import { isNode } from '../platform.js';
 import type { WasmModule } from './module.js';
 import { ThreadPool } from './thread-pool.js';
 
 export class WasmContext {
   private pool: ThreadPool | null = null;
+  /** Kernel calls that ran on more than one thread (a diagnostic for tests and benchmarks). */
+  parallelCalls = 0;
   private scratchPtr = 0;
   private scratchBytes = 0;
 
@@ -24,7 +27,15 @@ export class WasmContext {
       fn(...args, 0, 1);
       return;
     }
-    this.ensurePool().run(name, fn, args, n);
+    const pool = this.ensurePool();
+    // A browser cannot block its main thread while workers start: until they
+    // are up, kernels run on this thread alone.
+    if (!pool.isReady()) {
+      fn(...args, 0, 1);
+      return;
+    }
+    pool.run(name, fn, args, n);
+    this.parallelCalls++;
   }
 
   /** Threads worth using for `work` units when each thread should get at least `grain` of them. */
@@ -64,7 +75,7 @@ export class WasmContext {
       const names = Object.keys(this.wasm.exports).filter((k) => typeof this.wasm.exports[k] === 'function');
       this.pool = new ThreadPool(this.wasm.module, getHeap().memory, names, this.threads);
     }
-    if (block) this.pool.waitReady();
+    if (block && isNode) this.pool.waitReady();
     return this.pool;
   }
 }

@@ -61,6 +61,10 @@ export class ThreadPool {
     }
   }
 
+  isReady(): boolean {
+    return Atomics.load(this.ctl, ControlSlot.Ready) >= this.size - 1;
+  }
+
   async whenReady(): Promise<void> {
     while (Atomics.load(this.ctl, ControlSlot.Ready) < this.size - 1) {
       if (this.workerError) throw this.workerError;
