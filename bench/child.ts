@@ -1,7 +1,8 @@
 // One benchmark process: `node --expose-gc --import tsx bench/child.ts '<json CaseSpec[]>'`.
 // All specs share module, system and threads. For each case: make the seeded inputs,
 // set up, run once, check against the reference, and only then time; one result line
-// per case on stdout (harness.formatResultLine).
+// per case on stdout (harness.formatResultLine). After a failed case it exits, and
+// the runner goes on with the remaining cases in a fresh process.
 
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -60,13 +61,8 @@ export async function runCase(system: System, spec: CaseSpec): Promise<CaseResul
     await benchCase.run();
     result.setupSeconds = (performance.now() - setupStart) / 1e3;
     const reference = cachedReference(spec.workload, seed, inputs);
-    const comparison = compareOutputs(
-      spec.workload,
-      await benchCase.outputs(),
-      reference,
-      spec.tolerance ?? 1e-3,
-    );
-    result.maxRelError = comparison.maxRelError;
+    const comparison = compareOutputs(spec.workload, await benchCase.outputs(), reference, spec.tolerance ?? 1e-3);
+    result.maxRelError = Number.isFinite(comparison.maxRelError) ? comparison.maxRelError : null;
     if (comparison.problem) return { ...result, status: 'mismatch', reason: comparison.problem };
     collectGarbage();
     resetPeakRss();
@@ -94,6 +90,11 @@ export async function runCase(system: System, spec: CaseSpec): Promise<CaseResul
   }
 }
 
+/** Writes a result line and waits until it is flushed: process.exit drops pending pipe writes. */
+function report(result: CaseResult): Promise<void> {
+  return new Promise((resolve) => process.stdout.write(`${formatResultLine(result)}\n`, () => resolve()));
+}
+
 async function main() {
   const specs = JSON.parse(process.argv[2] ?? '[]') as CaseSpec[];
   if (specs.length === 0) throw new Error('bench/child.ts: expected a JSON array of case specs');
@@ -104,12 +105,16 @@ async function main() {
   } catch (error) {
     const reason = `init: ${error instanceof Error ? error.message : String(error)}`;
     for (const spec of specs) {
-      console.log(formatResultLine({ spec, status: 'failed', reason, flops: workloadFlops(spec.workload) }));
+      await report({ spec, status: 'failed', reason, flops: workloadFlops(spec.workload) });
     }
     process.exit(0);
   }
   for (const spec of specs) {
-    console.log(formatResultLine(await runCase(system, spec)));
+    const result = await runCase(system, spec);
+    await report(result);
+    // a failed run may leave the library broken (a wasm heap after bad_alloc):
+    // stop here, and the runner starts a fresh process for the rest
+    if (result.status === 'failed') break;
   }
   // thread pools (ort-web workers, ort-node) would keep the process alive
   process.exit(0);

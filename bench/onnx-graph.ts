@@ -129,10 +129,7 @@ function encodeModel(graph: GraphSpec): OnnxModel {
   const message = ModelProto.fromObject({
     irVersion,
     producerName: 'attune-bench',
-    opsetImport: [
-      { domain: '', version: opsetVersion },
-      ...(usesMicrosoftOps ? [{ domain: 'com.microsoft', version: 1 }] : []),
-    ],
+    opsetImport: [{ domain: '', version: opsetVersion }, ...(usesMicrosoftOps ? [{ domain: 'com.microsoft', version: 1 }] : [])],
     graph: {
       name: graph.name,
       node: graph.nodes.map((n, i) => ({
@@ -258,9 +255,7 @@ export function multiHeadAttentionGraph(options: MultiHeadAttentionGraphOptions)
       { name: 'value', shape: kvShape },
     ],
     outputs: [{ name: 'output', shape: [batch, seqQ, hidden] }],
-    nodes: [
-      { op: 'MultiHeadAttention', domain: 'com.microsoft', inputs: nodeInputs, outputs: ['output'], attributes },
-    ],
+    nodes: [{ op: 'MultiHeadAttention', domain: 'com.microsoft', inputs: nodeInputs, outputs: ['output'], attributes }],
     initializers,
   });
 }
@@ -299,8 +294,7 @@ export function matmulSoftmaxMatmulGraph(options: MatmulSoftmaxMatmulGraphOption
   }
   nodes.push({ op: 'Softmax', inputs: [logits], outputs: ['probs'], attributes: { axis: -1 } });
   nodes.push({ op: 'MatMul', inputs: ['probs', 'value'], outputs: ['output'] });
-  const keyShape =
-    keyInput === 'transposed' ? [batch, numHeads, headDim, seqK] : [batch, numHeads, seqK, headDim];
+  const keyShape = keyInput === 'transposed' ? [batch, numHeads, headDim, seqK] : [batch, numHeads, seqK, headDim];
   return encodeModel({
     name: 'matmul_softmax_matmul',
     inputs: [

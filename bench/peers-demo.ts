@@ -4,10 +4,11 @@
 // N=512 with and without the causal mask; the tfjs forward+backward at N=512 causal;
 // decode (1 query row × 4,096 keys). onnxruntime with 1 and 2 threads, tfjs on one.
 // Prints one table per workload (ratios vs onnxruntime-node on 1 thread) and writes
-// bench/results/peers-demo.json. Takes about 2 minutes on 2 cores.
+// bench/results/peers-demo.json. Takes 1–2 minutes on 2 cores.
 
 import type { CaseSpec, TimingOptions, Workload } from './harness.js';
-import { machineInfo, printTable, runCases, workloadLabel, writeResults } from './harness.js';
+import { runCases, workloadLabel } from './harness.js';
+import { machineInfo, printTable, writeResults } from './report.js';
 
 const ort = 'peers/ort.ts';
 const tfjs = 'peers/tfjs.ts';
@@ -42,6 +43,7 @@ for (const system of ['ort-node', 'ort-web']) {
     for (const w of matmuls) add(ort, system, 'MatMul', threads, w);
     for (const w of [...forwards, decode]) {
       add(ort, system, 'MultiHeadAttention', threads, w);
+      add(ort, system, 'MultiHeadAttention-bsnh', threads, w);
       add(ort, system, 'MatMul-Softmax-MatMul', threads, w);
     }
   }
@@ -67,6 +69,7 @@ console.log(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load 
 console.log(`${specs.length} cases in ${new Set(specs.map((s) => `${s.system}×${s.threads}`)).size} processes`);
 const started = performance.now();
 const results = await runCases(specs, {
+  retryContended: 1,
   onResult: (r) => {
     const what = r.status === 'ok' ? `${r.gflops?.toFixed(1)} GFLOP/s` : `${r.status}: ${r.reason}`;
     console.log(`  ${r.spec.system} ${r.spec.variant} ×${r.spec.threads} — ${workloadLabel(r.spec.workload)}: ${what}`);
@@ -75,11 +78,7 @@ const results = await runCases(specs, {
 printTable(results, {
   title: `Peers, fp32, median of ≥${timing.minRuns} runs (cpu = CPU s per wall s while timing)`,
   baseline: (w) =>
-    w.kind === 'matmul'
-      ? 'ort-node MatMul ×1'
-      : w.pass === 'forward'
-        ? 'ort-node MultiHeadAttention ×1'
-        : 'tfjs-wasm rank-4 ×1',
+    w.kind === 'matmul' ? 'ort-node MatMul ×1' : w.pass === 'forward' ? 'ort-node MultiHeadAttention ×1' : 'tfjs-wasm rank-4 ×1',
 });
 const file = writeResults('peers-demo', results, { seconds: (performance.now() - started) / 1e3 });
 console.log(`\n${((performance.now() - started) / 1e3).toFixed(0)} s; results in ${file}`);

@@ -3,8 +3,9 @@
 // B batch · H heads · Nq query rows · Nk key rows · D head dim
 //
 // To stay cheap at large sizes the reference computes a sample of each output: up to
-// 64 rows of a GEMM, and whole (batch, head) slices of attention (first and last head
-// of the first and last batch). Entries outside the sample are NaN and not compared.
+// 64 rows of a GEMM; for attention, the first and last head of the first and last
+// batch, with up to 64 query rows each for the forward and all rows for the backward
+// (dK and dV need every row). Entries outside the sample are NaN and not compared.
 // Results are cached in the OS temp folder, keyed by workload and seed, so the child
 // processes of one run compute each reference once.
 
@@ -54,8 +55,10 @@ function sampledHeads(w: AttentionWorkload): number[] {
 }
 
 /**
- * One (batch, head) slice, the obvious way with the N² scores materialised:
- * S = Q·Kᵀ·scale (masked), P = softmax(S), O = P·V; with dO also the backward.
+ * One (batch, head) slice, row by row with the row's scores materialised:
+ * s = q_i·Kᵀ·scale (masked), p = softmax(s), o_i = p·V. With dO, every row also adds
+ * its share of the backward, so dK and dV are complete after the last row.
+ * Forward only: just the sampled rows.
  */
 function attentionSlice(
   w: AttentionWorkload,
@@ -68,49 +71,50 @@ function attentionSlice(
   const { seqQ: nq, seqK: nk, headDim: d } = w;
   const scale = 1 / Math.sqrt(d);
   const offset = nk - nq;
-  const p = new Float64Array(nq * nk);
-  for (let i = 0; i < nq; i++) {
-    const visible = w.causal ? Math.min(nk, i + offset + 1) : nk;
+  const backward = dOut !== undefined;
+  const step = backward ? 1 : Math.max(1, Math.floor(nq / sampledRows));
+  const p = new Float64Array(nk);
+  const o = new Float64Array(d);
+  if (backward) {
+    out.dq?.fill(0);
+    out.dk?.fill(0);
+    out.dv?.fill(0);
+  }
+  for (let i = 0; i < nq; i += step) {
+    const visible = w.causal ? Math.max(0, Math.min(nk, i + offset + 1)) : nk;
     let max = Number.NEGATIVE_INFINITY;
     for (let j = 0; j < visible; j++) {
       let s = 0;
       for (let c = 0; c < d; c++) s += q[i * d + c] * k[j * d + c];
-      p[i * nk + j] = s * scale;
-      if (p[i * nk + j] > max) max = p[i * nk + j];
+      p[j] = s * scale;
+      if (p[j] > max) max = p[j];
     }
     let sum = 0;
     for (let j = 0; j < visible; j++) {
-      p[i * nk + j] = Math.exp(p[i * nk + j] - max);
-      sum += p[i * nk + j];
+      p[j] = Math.exp(p[j] - max);
+      sum += p[j];
     }
     // a fully masked row (visible = 0) yields zeros
-    for (let j = 0; j < visible; j++) p[i * nk + j] /= sum;
-    for (let c = 0; c < d; c++) {
-      let o = 0;
-      for (let j = 0; j < visible; j++) o += p[i * nk + j] * v[j * d + c];
-      out.o[i * d + c] = o;
+    o.fill(0);
+    for (let j = 0; j < visible; j++) {
+      p[j] /= sum;
+      for (let c = 0; c < d; c++) o[c] += p[j] * v[j * d + c];
     }
-  }
-  if (!dOut || !out.dq || !out.dk || !out.dv) return;
-  const { dq, dk, dv } = out;
-  dq.fill(0);
-  dk.fill(0);
-  dv.fill(0);
-  for (let i = 0; i < nq; i++) {
+    out.o.set(o, i * d);
+    if (!dOut || !out.dq || !out.dk || !out.dv) continue;
+    const { dq, dk, dv } = out;
     // D_i = rowsum(dO ∘ O)
     let rowDot = 0;
-    for (let c = 0; c < d; c++) rowDot += dOut[i * d + c] * out.o[i * d + c];
-    const visible = w.causal ? Math.min(nk, i + offset + 1) : nk;
+    for (let c = 0; c < d; c++) rowDot += dOut[i * d + c] * o[c];
     for (let j = 0; j < visible; j++) {
-      const pij = p[i * nk + j];
       // dV += Pᵀ·dO   (forward: O = P·V);  dP = dO·Vᵀ
       let dp = 0;
       for (let c = 0; c < d; c++) {
-        dv[j * d + c] += pij * dOut[i * d + c];
+        dv[j * d + c] += p[j] * dOut[i * d + c];
         dp += dOut[i * d + c] * v[j * d + c];
       }
-      // dS = P ∘ (dP − D)   (forward: P = softmax(S)); S = Q·Kᵀ·scale
-      const ds = pij * (dp - rowDot) * scale;
+      // dS = P ∘ (dP − D)   (forward: P = softmax(S));  S = Q·Kᵀ·scale
+      const ds = p[j] * (dp - rowDot) * scale;
       for (let c = 0; c < d; c++) {
         dq[i * d + c] += ds * k[j * d + c];
         dk[j * d + c] += ds * q[i * d + c];
@@ -158,7 +162,7 @@ export function referenceOutputs(w: Workload, inputs: Inputs): Outputs {
 /** referenceOutputs, computed once per (workload, seed) and kept in the OS temp folder. */
 export function cachedReference(w: Workload, seed: number, inputs: Inputs): Outputs {
   const key = createHash('sha1')
-    .update(JSON.stringify({ w, seed, v: 1 }))
+    .update(JSON.stringify({ w, seed, v: 2 }))
     .digest('hex')
     .slice(0, 16);
   const dir = path.join(os.tmpdir(), 'attune-bench-reference');
@@ -179,10 +183,7 @@ export function cachedReference(w: Workload, seed: number, inputs: Inputs): Outp
   const outputs = referenceOutputs(w, inputs);
   mkdirSync(dir, { recursive: true });
   const stored = Object.fromEntries(
-    Object.entries(outputs).map(([name, data]) => [
-      name,
-      Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64'),
-    ]),
+    Object.entries(outputs).map(([name, data]) => [name, Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64')]),
   );
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(stored));

@@ -4,19 +4,31 @@
 // B batch · H heads · Nq query rows · Nk key rows · D head dim
 //
 // Each is called the way a tuned user would: one session per case with
-// graphOptimizationLevel 'all' and sequential execution, input tensors made once,
-// and the output written into a tensor allocated once (ort-node; ort-web copies its
-// outputs out of the wasm heap on every run whatever is passed, see `preallocate`).
+// graphOptimizationLevel 'all' and sequential execution, input tensors made once.
+// ort-node also gets its output tensor allocated once (passed as `fetches`; it is
+// written in place). ort-web does not: in 1.30 a preallocated CPU output comes back
+// as the same tensor but is never written (silently stale data), so it allocates.
 //
-// Threads. ort-node: `intraOpNumThreads` per session (1 = the calling thread only;
-// no spinning pool is created). ort-web: `env.wasm.numThreads` must be set before
-// the first session is created; it starts numThreads − 1 worker_threads running
-// the same .wasm on a shared memory, and the count is fixed for the life of the
-// process — hence one process per (system, threads). `env.wasm.proxy` stays off
-// (the proxy worker only moves the work off the main thread; it adds a hop per run),
-// and `env.wasm.simd` has no effect in 1.30: one SIMD build ships, no relaxed-SIMD one.
+// Threads. ort-node: `intraOpNumThreads` per session (1 = the calling thread alone).
+// ort-web: `env.wasm.numThreads` must be set before the first session is created; it
+// starts numThreads − 1 worker_threads running the same .wasm on a shared memory, and
+// the count is fixed for the life of the process — hence one process per (system,
+// threads). `env.wasm.proxy` stays off (the proxy worker only moves the work off the
+// main thread, one more hop per run), and `env.wasm.simd` only selects a feature check
+// in 1.30: one SIMD build ships, no relaxed-SIMD one.
+//
+// Variants
+//   matmul:    'MatMul'                   one MatMul node
+//   attention: 'MultiHeadAttention'       com.microsoft op, query [B, Nq, H·D], K/V [B, H, Nk, D]
+//              'MultiHeadAttention-bsnh'  the same with K/V [B, Nk, H·D]: the op transposes them per
+//                                         run (slow for decode), but ort-node then takes a
+//                                         lower-memory path for long non-causal sequences
+//              'MatMul-Softmax-MatMul'    standard ops on [B, H, N, D], Kᵀ handed over made
+// Causal uses the op's `unidirectional` attribute, which is right when Nq = Nk or Nq = 1;
+// otherwise it aligns the mask top-left, so an additive mask input is used instead.
+// Forward only: neither package has a backward for these graphs.
 
-import type * as OrtCommon from 'onnxruntime-common';
+import type * as OrtCommon from 'onnxruntime-node';
 import type { AttentionWorkload, Case, CaseSpec, Inputs, Outputs, System, Workload } from '../harness.js';
 import { SkipCase } from '../harness.js';
 import type { OnnxModel } from '../onnx-graph.js';
@@ -78,7 +90,6 @@ function attentionPlan(variant: string, w: AttentionWorkload, inputs: Inputs): P
   }
   const kvLayout = variant === 'MultiHeadAttention-bsnh' ? 'bsnh' : 'bnsh';
   const kv = (x: Float32Array) => (kvLayout === 'bsnh' ? bnshToBsnh(x, b, h, nk, d) : x);
-  // `unidirectional` masks top-left aligned when 1 < Nq < Nk; the additive bias is exact
   const causalVia = nq === nk || nq === 1 ? 'unidirectional' : 'bias';
   return {
     model: multiHeadAttentionGraph({ ...options, kvLayout, causalVia }),
@@ -128,7 +139,9 @@ function ortSystem(flavor: OrtFlavor): System {
       }
       const output = model.outputs[0];
       const fetches = flavor.preallocate
-        ? { [output.name]: new runtime.Tensor('float32', new Float32Array(output.shape.reduce((a, b) => a * b, 1)), output.shape) }
+        ? {
+            [output.name]: new runtime.Tensor('float32', new Float32Array(output.shape.reduce((a, b) => a * b, 1)), output.shape),
+          }
         : undefined;
       let last: OrtCommon.Tensor | undefined;
       return {

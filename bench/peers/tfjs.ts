@@ -42,8 +42,13 @@ interface Formulation {
   inputs: Tensor[];
 }
 
+/** A float32 tensor's values (dataSync is typed for every dtype). */
+function data(t: Tensor): Float32Array {
+  return t.dataSync() as Float32Array;
+}
+
 function concatData(tensors: Tensor[]): Float32Array {
-  const parts = tensors.map((t) => t.dataSync() as Float32Array);
+  const parts = tensors.map(data);
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const p of parts) {
@@ -56,7 +61,7 @@ function concatData(tensors: Tensor[]): Float32Array {
 function matmulFormulation(tf: TfModule, variant: string, w: MatmulWorkload, inputs: Inputs): Formulation {
   const a = tf.tensor(inputs.a, w.shapeA);
   const b = tf.tensor(inputs.b, w.shapeB);
-  const single = (r: Tensor[]) => ({ c: r[0].dataSync() as Float32Array });
+  const single = (r: Tensor[]) => ({ c: data(r[0]) });
   if (variant === 'matMul(a,b)') {
     return { inputs: [a, b], compute: () => [tf.matMul(a, b)], collect: single };
   }
@@ -98,10 +103,7 @@ function attentionFormulation(tf: TfModule, variant: string, w: AttentionWorkloa
     return {
       inputs: [q, k, v, ...(dOut ? [dOut] : []), ...owned],
       compute: () => (dOut ? gradients([q, k, v], dOut) : [forward(q, k, v)]),
-      collect: (r) =>
-        dOut
-          ? { dq: r[0].dataSync() as Float32Array, dk: r[1].dataSync() as Float32Array, dv: r[2].dataSync() as Float32Array }
-          : { o: r[0].dataSync() as Float32Array },
+      collect: (r): Outputs => (dOut ? { dq: data(r[0]), dk: data(r[1]), dv: data(r[2]) } : { o: data(r[0]) }),
     };
   }
 
@@ -111,8 +113,7 @@ function attentionFormulation(tf: TfModule, variant: string, w: AttentionWorkloa
   const qs = slices(inputs.q, nq);
   const ks = slices(inputs.k, nk);
   const vs = slices(inputs.v, nk);
-  const head = (qx: Tensor, kx: Tensor, vx: Tensor) =>
-    tf.matMul(tf.softmax(masked(tf.matMul(tf.mul(qx, scale), tf.transpose(kx)))), vx);
+  const head = (qx: Tensor, kx: Tensor, vx: Tensor) => tf.matMul(tf.softmax(masked(tf.matMul(tf.mul(qx, scale), tf.transpose(kx)))), vx);
   const all = b * h;
   // tf.grads takes one output: the heads' outputs stacked along rows, dOut likewise
   const dOut = backward ? tf.tensor2d(inputs.dOut, [all * nq, d]) : undefined;
@@ -125,7 +126,7 @@ function attentionFormulation(tf: TfModule, variant: string, w: AttentionWorkloa
   return {
     inputs: [...qs, ...ks, ...vs, ...(dOut ? [dOut] : []), ...owned],
     compute: () => (dOut ? gradients([...qs, ...ks, ...vs], dOut) : qs.map((qx, s) => head(qx, ks[s], vs[s]))),
-    collect: (r) =>
+    collect: (r): Outputs =>
       dOut
         ? { dq: concatData(r.slice(0, all)), dk: concatData(r.slice(all, 2 * all)), dv: concatData(r.slice(2 * all)) }
         : { o: concatData(r) },
@@ -166,9 +167,7 @@ function tfjsSystem(flavor: TfjsFlavor): System {
       }
       const runtime = tf;
       const formulation =
-        w.kind === 'matmul'
-          ? matmulFormulation(runtime, spec.variant, w, inputs)
-          : attentionFormulation(runtime, spec.variant, w, inputs);
+        w.kind === 'matmul' ? matmulFormulation(runtime, spec.variant, w, inputs) : attentionFormulation(runtime, spec.variant, w, inputs);
       let results: Tensor[] = [];
       return {
         run() {

@@ -1,0 +1,9 @@
+// npm run bench -- <name>: runs bench/<name>.ts (matmul, attention, peers-demo).
+
+const name = process.argv[2];
+const known = ['matmul', 'attention', 'peers-demo'];
+if (!name || !known.includes(name)) {
+  console.error(`usage: npm run bench -- <${known.join('|')}> [options]`);
+  process.exit(2);
+}
+await import(`./${name}.ts`);
