@@ -96,6 +96,50 @@ export interface DropoutParams {
   seed: number;
 }
 
+/**
+ * Scaled dot-product attention over q [B, H, Nq, D], k/v [B, Hk, keyCapacity, D]
+ * (rows past keyLength unused: a KV cache), o [B, H, Nq, D], logSumExp [B, H, Nq].
+ * Masking semantics: src/backend/js/attention.ts.
+ */
+export interface AttentionParams {
+  batch: number;
+  numHeads: number;
+  numKvHeads: number;
+  queryLength: number;
+  keyLength: number;
+  /** Rows allocated per (batch, kv head) in k and v, ≥ keyLength. */
+  keyCapacity: number;
+  headDim: number;
+  scale: number;
+  /** Bottom-right aligned: query row i sees keys j ≤ i + Nk − Nq. */
+  causal: boolean;
+  /** Keys j with i' − windowLeft ≤ j ≤ i' + windowRight (i' = i + Nk − Nq); −1 = unbounded. */
+  windowLeft: number;
+  windowRight: number;
+  /** s → c·tanh(s/c); 0 = off. */
+  softcap: number;
+  dropoutP: number;
+  dropoutSeed: number;
+  /** bool keep-mask or float additive mask, read with maskStrides over (b, h, i, j). */
+  mask: Tensor | null;
+  maskStrides: readonly [number, number, number, number];
+  /** float32 [H] or null. */
+  alibiSlopes: Tensor | null;
+}
+
+/** Rotary position embedding over x [B, H, N, D]; cos/sin tables are [maxPositions, rotaryDim/2]. */
+export interface RotaryParams {
+  batch: number;
+  numHeads: number;
+  seqLength: number;
+  headDim: number;
+  rotaryDim: number;
+  interleaved: boolean;
+  positionOffset: number;
+  /** The backward: rotate by −θ. */
+  inverse: boolean;
+}
+
 export interface KernelTable {
   matmul(a: Tensor, b: Tensor, out: Tensor, p: MatmulParams): void;
   binary(a: Tensor, b: Tensor, out: Tensor, p: BinaryParams): void;
@@ -129,6 +173,26 @@ export interface KernelTable {
   crossEntropy(logits: Tensor, targets: Tensor, loss: Tensor, dlogits: Tensor, p: CrossEntropyParams): void;
   /** out = x · keep / (1 − p), keep decided by dropoutKeep(seed, i). */
   dropout(x: Tensor, out: Tensor, p: DropoutParams): void;
+  /** O and the row log-sum-exp (the backward's only saved statistic). */
+  attentionForward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, logSumExp: Tensor, p: AttentionParams): void;
+  /** dq, dk, dv (dk/dv summed over the query heads sharing a kv head). */
+  attentionBackward(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    out: Tensor,
+    logSumExp: Tensor,
+    gradOut: Tensor,
+    gradQ: Tensor,
+    gradK: Tensor,
+    gradV: Tensor,
+    p: AttentionParams,
+  ): void;
+  /** The softmax probabilities [B, H, Nq, Nk] (before dropout), for pictures. */
+  attentionWeights(q: Tensor, k: Tensor, weights: Tensor, p: AttentionParams): void;
+  /** Forward for a few query rows against a long cache: split over keys, then merged. */
+  attentionDecode(q: Tensor, k: Tensor, v: Tensor, out: Tensor, p: AttentionParams): void;
+  rotary(x: Tensor, out: Tensor, cos: Tensor, sin: Tensor, positions: Tensor | null, p: RotaryParams): void;
 }
 
 export type KernelName = keyof KernelTable;

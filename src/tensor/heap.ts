@@ -9,8 +9,13 @@
 const PAGE = 65536;
 const ALIGN = 64;
 const MAX_PAGES = 65536; // 4 GiB: the wasm32 address space
-/** The first bytes stay unused so that offset 0 never names a live block. */
-const RESERVED = 1024;
+/**
+ * The first 64 KiB hold no tensors: offset 0 never names a live block, and
+ * the wasm module's constant data (math tables) is written there by every
+ * instantiation, the workers' included (checked when the module loads).
+ */
+export const HEAP_RESERVED_BYTES = 65536;
+const RESERVED = HEAP_RESERVED_BYTES;
 
 export function formatBytes(bytes: number): string {
   if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(2)} GiB`;

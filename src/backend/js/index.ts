@@ -3,6 +3,7 @@
 // finite-difference gradient checks.
 
 import type { Backend } from '../backend.js';
+import { attentionBackward, attentionDecode, attentionForward, attentionWeights, rotary } from './attention-kernels.js';
 import { copy } from './copy.js';
 import { crossEntropy } from './cross-entropy.js';
 import { dropout } from './dropout.js';
@@ -31,5 +32,10 @@ export const jsBackend: Backend = {
     embeddingGrad,
     crossEntropy,
     dropout,
+    attentionForward,
+    attentionBackward,
+    attentionWeights,
+    attentionDecode,
+    rotary,
   },
 };

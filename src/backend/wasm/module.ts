@@ -3,7 +3,7 @@
 // shared (threads) and the plain one where it is not. In Node this is
 // synchronous; a browser must call loadWasmModule() first (see ready()).
 
-import type { Heap } from '../../tensor/heap.js';
+import { HEAP_RESERVED_BYTES, type Heap } from '../../tensor/heap.js';
 import { isNode, nodeModule } from '../platform.js';
 
 export interface WasmModule {
@@ -43,9 +43,18 @@ function instantiate(module: WebAssembly.Module, heap: Heap, variant: string): W
       },
     },
   });
+  const exports = instance.exports as Record<string, (...args: number[]) => number>;
+  // Instantiating writes the module's constant data into the shared memory
+  // (every worker does it again): it must lie in the heap's reserved prefix.
+  const staticEnd = exports.staticDataEnd?.() ?? Number.POSITIVE_INFINITY;
+  if (staticEnd > HEAP_RESERVED_BYTES) {
+    throw new Error(
+      `wasm backend: ${variant}'s static data ends at byte ${staticEnd}, past the heap's reserved ${HEAP_RESERVED_BYTES} bytes`,
+    );
+  }
   return {
     module,
-    exports: instance.exports as Record<string, (...args: number[]) => number>,
+    exports,
     variant,
     relaxed: variant.includes('relaxed'),
   };

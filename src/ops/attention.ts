@@ -1,0 +1,205 @@
+// Scaled dot-product attention, Attention(Q, K, V) = softmax(QKᵀ·scale + bias)·V,
+// fused: the forward keeps only the row log-sum-exp, the backward recomputes
+// the scores tile by tile (FlashAttention-2), so extra memory is O(N·D).
+//
+// B batch · H query heads · Hk key/value heads (H % Hk == 0)
+// Nq query rows · Nk key rows · D head dim
+//
+//   forward:  S = scale·QKᵀ (→ softcap → + ALiBi → + mask / causal / window),
+//             P = softmax(S), O = dropout(P)·V,  LSE = log Σⱼ e^S
+//   backward: D = rowsum(dO∘O),  P recomputed from LSE,
+//             dV = Pᵀ·dO,  dP = dO·Vᵀ,  dS = P∘(dP − D),  dQ = dS·K·scale,  dK = dSᵀ·Q·scale
+//             (dK, dV summed over the query heads that share a kv head)
+
+import { needsGrad, record } from '../autograd/tape.js';
+import { kernelFor } from '../backend/backend.js';
+import { broadcastMaskStrides } from '../backend/js/attention.js';
+import type { AttentionParams } from '../backend/kernels.js';
+import { tensor } from '../tensor/create.js';
+import { rngFor } from '../tensor/random.js';
+import { formatShape } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { checkInputs, checkSameDtype } from './checks.js';
+
+export interface AttentionOptions {
+  /** Multiplies QKᵀ; default 1/√headDim. */
+  scale?: number;
+  /**
+   * bool keep-mask (true = attend) or float additive mask, any shape that
+   * broadcasts to [B, H, Nq, Nk]: [Nq, Nk], [B, 1, Nq, Nk], [B, H, Nq, Nk], ...
+   */
+  mask?: Tensor;
+  /**
+   * Causal masking aligned bottom-right: query row i sees keys j ≤ i + Nk − Nq,
+   * so the last query lines up with the last key (FlashAttention's convention,
+   * and what decoding against a KV cache needs). With Nq = Nk it is the usual lower triangle.
+   */
+  causal?: boolean;
+  /** Sliding window, relative to the same diagonal: [left, right] keys, or one number for both; −1 = unbounded. */
+  window?: number | readonly [number, number];
+  /** ALiBi: one slope per query head (see alibiSlopes() for the standard ones); adds −slope·|i' − j|. */
+  alibiSlopes?: Tensor | readonly number[];
+  /** Gemma-style score capping s → c·tanh(s/c), applied after scaling. */
+  softcap?: number;
+  /** Dropout probability on the attention weights (training only). */
+  dropout?: number;
+  /** Seed of the dropout mask; the backward regenerates the same mask. */
+  seed?: number;
+  /** false turns dropout off (evaluation). Default true. */
+  training?: boolean;
+}
+
+export interface AttentionWithWeights {
+  output: Tensor;
+  /** softmax probabilities [B, H, Nq, Nk] before dropout; not differentiable. */
+  weights: Tensor;
+}
+
+/** The standard ALiBi slopes for numHeads heads (Press et al.), interpolated when numHeads is not a power of two. */
+export function alibiSlopes(numHeads: number): number[] {
+  const powerOfTwo = (n: number) => Array.from({ length: n }, (_, i) => 2 ** ((-8 * (i + 1)) / n));
+  const base = 2 ** Math.floor(Math.log2(numHeads));
+  if (base === numHeads) return powerOfTwo(numHeads);
+  const extra = powerOfTwo(2 * base)
+    .filter((_, i) => i % 2 === 0)
+    .slice(0, numHeads - base);
+  return [...powerOfTwo(base), ...extra];
+}
+
+function checkShapes(q: Tensor, k: Tensor, v: Tensor): void {
+  checkInputs('attention', { query: q, key: k, value: v });
+  checkSameDtype('attention', q, k);
+  checkSameDtype('attention', q, v);
+  for (const [name, t] of [
+    ['query', q],
+    ['key', k],
+    ['value', v],
+  ] as const) {
+    if (t.rank !== 4) throw new Error(`attention: ${name} must be [batch, heads, seq, headDim], got ${formatShape(t.shape)}`);
+  }
+  if (k.shape.some((d, i) => d !== v.shape[i])) {
+    throw new Error(`attention: key ${formatShape(k.shape)} and value ${formatShape(v.shape)} must have the same shape`);
+  }
+  if (q.shape[0] !== k.shape[0]) throw new Error(`attention: query has batch ${q.shape[0]}, key ${k.shape[0]}`);
+  if (q.shape[3] !== k.shape[3]) throw new Error(`attention: query has headDim ${q.shape[3]}, key ${k.shape[3]}`);
+  if (k.shape[1] === 0 || q.shape[1] % k.shape[1] !== 0) {
+    throw new Error(`attention: key has ${k.shape[1]} heads, query ${q.shape[1]}; numKvHeads must divide numHeads`);
+  }
+}
+
+function windowSizes(window: AttentionOptions['window']): [number, number] {
+  if (window === undefined) return [-1, -1];
+  const [left, right] = typeof window === 'number' ? [window, window] : window;
+  for (const w of [left, right]) {
+    if (!Number.isInteger(w) || w < -1)
+      throw new Error(`attention: window sizes must be integers ≥ −1 (−1 = unbounded), got ${JSON.stringify(window)}`);
+  }
+  return [left, right];
+}
+
+/** Validates the options and builds the kernel parameters (keyCapacity = keyLength unless a cache says otherwise). */
+export function attentionParams(q: Tensor, k: Tensor, options: AttentionOptions, keyLength = k.shape[2]): AttentionParams {
+  const [B, H, Nq, D] = q.shape;
+  const [, Hk, capacity] = k.shape;
+  const shape = { batch: B, numHeads: H, numKvHeads: Hk, queryLength: Nq, keyLength, headDim: D };
+  const mask = options.mask ?? null;
+  if (mask) {
+    checkInputs('attention', { mask }, ['bool', 'float32', 'float64']);
+    if (mask.dtype !== 'bool' && mask.dtype !== q.dtype)
+      throw new Error(`attention: an additive mask must be ${q.dtype}, got ${mask.dtype}`);
+    const full = [B, H, Nq, keyLength];
+    const dims = [...new Array(Math.max(0, 4 - mask.rank)).fill(1), ...mask.shape];
+    if (mask.rank < 2 || mask.rank > 4 || dims.some((d, i) => d !== 1 && d !== full[i])) {
+      throw new Error(`attention: mask ${formatShape(mask.shape)} does not broadcast to [B, H, Nq, Nk] = ${formatShape(full)}`);
+    }
+  }
+  const dropoutP = options.training === false ? 0 : (options.dropout ?? 0);
+  if (!(dropoutP >= 0 && dropoutP < 1)) throw new Error(`attention: dropout must be in [0, 1), got ${options.dropout}`);
+  const softcap = options.softcap ?? 0;
+  if (!(softcap >= 0)) throw new Error(`attention: softcap must be ≥ 0 (0 = off), got ${softcap}`);
+  let slopes: Tensor | null = null;
+  if (options.alibiSlopes) {
+    slopes =
+      options.alibiSlopes instanceof Tensor
+        ? options.alibiSlopes
+        : tensor(Float32Array.from(options.alibiSlopes), [options.alibiSlopes.length], q.dtype);
+    if (slopes.size !== H) throw new Error(`attention: alibiSlopes has ${slopes.size} slopes for ${H} query heads`);
+  }
+  const [windowLeft, windowRight] = windowSizes(options.window);
+  return {
+    ...shape,
+    keyCapacity: capacity,
+    scale: options.scale ?? 1 / Math.sqrt(D),
+    causal: options.causal ?? false,
+    windowLeft,
+    windowRight,
+    softcap,
+    dropoutP,
+    dropoutSeed: dropoutP > 0 ? (options.seed ?? rngFor(undefined).nextU32()) >>> 0 : 0,
+    mask,
+    maskStrides: mask ? broadcastMaskStrides(mask.shape, shape) : [0, 0, 0, 0],
+    alibiSlopes: slopes,
+  };
+}
+
+/** The few-query-rows path: split over the key length, no saved statistics. */
+function useDecodePath(p: AttentionParams, differentiable: boolean): boolean {
+  return !differentiable && p.queryLength <= 4 && p.keyLength >= 128 && p.dropoutP === 0;
+}
+
+function forward(q: Tensor, k: Tensor, v: Tensor, p: AttentionParams): Tensor {
+  const out = Tensor.empty(q.shape, q.dtype);
+  const differentiable = needsGrad(q) || needsGrad(k) || needsGrad(v);
+  if (useDecodePath(p, differentiable)) {
+    kernelFor('attentionDecode', [q, k])(q, k, v, out, p);
+    return out;
+  }
+  const logSumExp = Tensor.empty(q.shape.slice(0, 3), q.dtype);
+  kernelFor('attentionForward', [q, k])(q, k, v, out, logSumExp, p);
+  return record('scaledDotProductAttention', [q, k, v], out, (gradOut) => {
+    const gq = Tensor.empty(q.shape, q.dtype);
+    const gk = Tensor.empty(k.shape, k.dtype);
+    const gv = Tensor.empty(v.shape, v.dtype);
+    kernelFor('attentionBackward', [q, gradOut])(q, k, v, out, logSumExp, gradOut, gq, gk, gv, p);
+    return [gq, gk, gv];
+  });
+}
+
+/**
+ * Attention(Q, K, V) = softmax(QKᵀ·scale + bias)·V over q [B, H, Nq, D] and
+ * k, v [B, Hk, Nk, D]; Hk < H is grouped-query (Hk = 1: multi-query) attention.
+ * A fully masked row gives zeros and zero gradients. With returnWeights, the
+ * probabilities are materialised too (O(N²): for pictures, not training).
+ */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions & { returnWeights?: false }): Tensor;
+export function scaledDotProductAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: AttentionOptions & { returnWeights: true },
+): AttentionWithWeights;
+export function scaledDotProductAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: AttentionOptions & { returnWeights?: boolean } = {},
+): Tensor | AttentionWithWeights {
+  checkShapes(q, k, v);
+  const p = attentionParams(q, k, options);
+  const output = forward(q, k, v, p);
+  if (!options.returnWeights) return output;
+  const weights = Tensor.empty([p.batch, p.numHeads, p.queryLength, p.keyLength], q.dtype);
+  kernelFor('attentionWeights', [q, k])(q, k, weights, p);
+  return { output, weights };
+}
+
+/** Attention against the first keyLength rows of k/v buffers with spare capacity (a KV cache); inference only. */
+export function attentionAgainstCache(q: Tensor, keys: Tensor, values: Tensor, keyLength: number, options: AttentionOptions = {}): Tensor {
+  checkShapes(q, keys, values);
+  if (needsGrad(q) || needsGrad(keys) || needsGrad(values)) {
+    throw new Error('attention: attending to a KV cache is for inference; train with scaledDotProductAttention (or wrap in noGrad)');
+  }
+  if (keyLength < 0 || keyLength > keys.shape[2])
+    throw new Error(`attention: keyLength ${keyLength} exceeds the cache capacity ${keys.shape[2]}`);
+  return forward(q, keys, values, attentionParams(q, keys, options, keyLength));
+}
