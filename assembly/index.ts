@@ -3,3 +3,11 @@
 // call computes thread tid's share. Nothing here allocates.
 export * from './elementwise';
 export * from './gemm';
+export * from './attention';
+export * from './rotary';
+export * from './reduce';
+export * from './softmax';
+export * from './norm';
+export * from './gather';
+export * from './cross-entropy';
+export * from './layout';

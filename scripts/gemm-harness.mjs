@@ -299,12 +299,15 @@ async function benchShape(kernel, shape, transB, threads, settings) {
   for (let i = 0; i < batch * K * N; i++) f32[pb / 4 + i] = rand();
   const gemmArgs = [pa, pb, pc, batch, M, N, K, M * K, K * N, M * N, 0, transB, 0, mc, kc, nc, ps];
   const call = threads > 1 ? () => kernel.callThreads(gemmArgs) : () => kernel.call(gemmArgs, 1);
-  // Warm up, then repeat each sample to last >= ~30 ms.
+  // Warm up for >= 50 ms, then repeat each sample to last >= ~30 ms.
+  let calls = 0;
   let t0 = performance.now();
-  await call();
-  await call();
-  const once = (performance.now() - t0) / 2;
-  const reps = Math.max(1, Math.ceil(30 / Math.max(once, 1e-3)));
+  while (calls < 2 || performance.now() - t0 < 50) {
+    await call();
+    calls++;
+  }
+  const once = (performance.now() - t0) / calls;
+  const reps = Math.max(1, Math.ceil(30 / once));
   const samples = [];
   for (let r = 0; r < settings.runs; r++) {
     t0 = performance.now();
