@@ -6,6 +6,12 @@
 // Nq query rows · Nk key rows · D head dim · Br × Bc tile of the score matrix
 import {
   A_ALIBI_SLOPES,
+  A_BLOCK_COLS,
+  A_BLOCK_ROWS,
+  A_LOG_SUM_EXP,
+  A_NUM_HEADS,
+  A_SCRATCH,
+  A_SCRATCH_STRIDE,
   A_KEY_LENGTH,
   A_MASK,
   A_MASK_KIND,
@@ -22,7 +28,11 @@ import {
   paramI32,
   paramPtr,
 } from './attention-params';
-import { exp4, fma, hmax, hsum, tanh4 } from './simd';
+import { exp2x4, fma, hsum, tanh4 } from './simd';
+
+/** log2(e) and ln(2): the kernels keep logits in base 2 (see exp2x4). */
+export const LOG2E: f32 = 1.4426950408889634;
+export const LN2: f32 = 0.6931471805599453;
 
 export const INIT_ZERO: i32 = 0; // C = A·B
 export const INIT_ACCUMULATE: i32 = 1; // C += A·B
@@ -42,18 +52,34 @@ export const INIT_RESCALE: i32 = 2; // C = alpha[m]·C + A·B (online softmax)
 // GEMM micro-kernel
 //
 // C[m][n] = init(C) + Σ_{k<K} A(m,k)·B[k][n]   for m < M, n < N (N % 4 == 0)
-// A(m,k) = f32 at a + min(m, mValid − 1)·aRow + k·aK: row-major A has aK = 4,
-//   a transposed one (Aᵀ stored [k][m]) has aRow = 4, so Pᵀ·dO needs no copy.
+// A(m,k) = f32 at a + m·aRow + k·aK: row-major A has aK = 4, a transposed one
+//   (Aᵀ stored [k][m]) has aRow = 4, so Pᵀ·dO needs no copy. All M rows are read.
 // B row k: N floats at b + k·ldb, read with v128 loads. C row m at c + m·ldc.
 // Rows go 4 at a time × 8 columns (8 accumulators + 2 B vectors + 1 splat =
 // 11 live v128, under V8's ~13), then 4 × 4; leftover rows 1 × 32/16/4.
+// One entry point per init mode, so the mode folds away at compile time:
+//   gemmZero        C = A·B
+//   gemmAccumulate  C += A·B
+//   gemmRescale     C = alpha[m]·C + A·B   (the online softmax's O update)
 // ---------------------------------------------------------------------------
 
-export function gemmTile(
+export function gemmZero(a: usize, aRow: usize, aK: usize, M: i32, b: usize, ldb: usize, N: i32, K: i32, c: usize, ldc: usize): void {
+  gemmBody(a, aRow, aK, M, b, ldb, N, K, c, ldc, INIT_ZERO, 0);
+}
+
+export function gemmAccumulate(a: usize, aRow: usize, aK: usize, M: i32, b: usize, ldb: usize, N: i32, K: i32, c: usize, ldc: usize): void {
+  gemmBody(a, aRow, aK, M, b, ldb, N, K, c, ldc, INIT_ACCUMULATE, 0);
+}
+
+export function gemmRescale(a: usize, aRow: usize, aK: usize, M: i32, b: usize, ldb: usize, N: i32, K: i32, c: usize, ldc: usize, alpha: usize): void {
+  gemmBody(a, aRow, aK, M, b, ldb, N, K, c, ldc, INIT_RESCALE, alpha);
+}
+
+// @ts-ignore: decorator
+@inline function gemmBody(
   a: usize,
   aRow: usize,
   aK: usize,
-  mValid: i32,
   M: i32,
   b: usize,
   ldb: usize,
@@ -64,21 +90,17 @@ export function gemmTile(
   init: i32,
   alpha: usize,
 ): void {
-  const last = mValid - 1;
   let m = 0;
   for (; m + 4 <= M; m += 4) {
-    const a0 = a + <usize>min(m, last) * aRow;
-    const a1 = a + <usize>min(m + 1, last) * aRow;
-    const a2 = a + <usize>min(m + 2, last) * aRow;
-    const a3 = a + <usize>min(m + 3, last) * aRow;
+    const a0 = a + <usize>m * aRow;
     const cm = c + <usize>m * ldc;
     const al = alpha + (<usize>m << 2);
     let n = 0;
-    for (; n + 8 <= N; n += 8) block4x8(a0, a1, a2, a3, aK, b + (<usize>n << 2), ldb, K, cm + (<usize>n << 2), ldc, init, al);
-    if (n < N) block4x4(a0, a1, a2, a3, aK, b + (<usize>n << 2), ldb, K, cm + (<usize>n << 2), ldc, init, al);
+    for (; n + 8 <= N; n += 8) block4x8(a0, aRow, aK, b + (<usize>n << 2), ldb, K, cm + (<usize>n << 2), ldc, init, al);
+    if (n < N) block4x4(a0, aRow, aK, b + (<usize>n << 2), ldb, K, cm + (<usize>n << 2), ldc, init, al);
   }
   for (; m < M; m++) {
-    const a0 = a + <usize>min(m, last) * aRow;
+    const a0 = a + <usize>m * aRow;
     const cm = c + <usize>m * ldc;
     const al = alpha + (<usize>m << 2);
     let n = 0;
@@ -97,10 +119,8 @@ export function gemmTile(
 
 // @ts-ignore: decorator
 @inline function block4x8(
-  p0: usize,
-  p1: usize,
-  p2: usize,
-  p3: usize,
+  pa: usize,
+  aRow: usize,
   aK: usize,
   pb: usize,
   ldb: usize,
@@ -134,22 +154,19 @@ export function gemmTile(
   for (let k = 0; k < K; k++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
-    let x = v128.load32_splat(p0);
+    let x = v128.load32_splat(pa);
     c00 = fma(x, b0, c00);
     c01 = fma(x, b1, c01);
-    x = v128.load32_splat(p1);
+    x = v128.load32_splat(pa + aRow);
     c10 = fma(x, b0, c10);
     c11 = fma(x, b1, c11);
-    x = v128.load32_splat(p2);
+    x = v128.load32_splat(pa + 2 * aRow);
     c20 = fma(x, b0, c20);
     c21 = fma(x, b1, c21);
-    x = v128.load32_splat(p3);
+    x = v128.load32_splat(pa + 3 * aRow);
     c30 = fma(x, b0, c30);
     c31 = fma(x, b1, c31);
-    p0 += aK;
-    p1 += aK;
-    p2 += aK;
-    p3 += aK;
+    pa += aK;
     pb += ldb;
   }
   v128.store(pc, c00);
@@ -164,10 +181,8 @@ export function gemmTile(
 
 // @ts-ignore: decorator
 @inline function block4x4(
-  p0: usize,
-  p1: usize,
-  p2: usize,
-  p3: usize,
+  pa: usize,
+  aRow: usize,
   aK: usize,
   pb: usize,
   ldb: usize,
@@ -196,14 +211,11 @@ export function gemmTile(
   let c3 = initAcc(pc3, 0, init, s3);
   for (let k = 0; k < K; k++) {
     const b0 = v128.load(pb);
-    c0 = fma(v128.load32_splat(p0), b0, c0);
-    c1 = fma(v128.load32_splat(p1), b0, c1);
-    c2 = fma(v128.load32_splat(p2), b0, c2);
-    c3 = fma(v128.load32_splat(p3), b0, c3);
-    p0 += aK;
-    p1 += aK;
-    p2 += aK;
-    p3 += aK;
+    c0 = fma(v128.load32_splat(pa), b0, c0);
+    c1 = fma(v128.load32_splat(pa + aRow), b0, c1);
+    c2 = fma(v128.load32_splat(pa + 2 * aRow), b0, c2);
+    c3 = fma(v128.load32_splat(pa + 3 * aRow), b0, c3);
+    pa += aK;
     pb += ldb;
   }
   v128.store(pc, c0);
@@ -395,31 +407,66 @@ export function dotRow(x: usize, y: usize, D: i32): f32 {
 }
 
 // ---------------------------------------------------------------------------
-// Softmax row passes (n a multiple of 4)
+// Softmax passes
 // ---------------------------------------------------------------------------
 
-export function rowMax(s: usize, n: i32): f32 {
-  let m0 = f32x4.splat(-Infinity);
-  let m1 = m0;
-  let j = 0;
-  for (; j + 8 <= n; j += 8) {
-    m0 = f32x4.pmax(m0, v128.load(s + (<usize>j << 2)));
-    m1 = f32x4.pmax(m1, v128.load(s + (<usize>j << 2), 16));
-  }
-  if (j < n) m0 = f32x4.pmax(m0, v128.load(s + (<usize>j << 2)));
-  return hmax(f32x4.pmax(m0, m1));
+/** max over the lanes (pmax: no NaN handling, scores are never NaN). */
+// @ts-ignore: decorator
+@inline function lanesMax(v: v128): f32 {
+  const t = f32x4.pmax(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  return f32x4.extract_lane(f32x4.pmax(t, i32x4.shuffle(t, t, 1, 0, 3, 2)), 0);
 }
 
-/** s[j] = e^(s[j] − m) in place; returns Σ_j s[j]. */
-export function expRowSum(s: usize, n: i32, m: f32): f32 {
+/**
+ * One online-softmax step over rows r < rows of the tile S of base-2 logits
+ * (rows ldS bytes apart, n % 4 == 0 columns), with the running max m[r] and sum l[r]:
+ *   m' = max(m, maxⱼ S),  alpha = 2^(m − m'),  S ← 2^(S − m'),  l ← alpha·l + Σⱼ S,  m ← m'.
+ * A row that has seen no key yet (m' = −∞) gets S ← 0 and alpha = 1.
+ * Two passes (all maxima, then all exponentials) so that one row's exp
+ * chain overlaps the next row's instead of waiting on its max reduction.
+ */
+export function softmaxStep(S: usize, ldS: usize, rows: i32, n: i32, m: usize, l: usize, alpha: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const s = S + <usize>r * ldS;
+    const ro = <usize>r << 2;
+    let m0 = f32x4.splat(-Infinity);
+    let m1 = m0;
+    let j = 0;
+    for (; j + 8 <= n; j += 8) {
+      m0 = f32x4.pmax(m0, v128.load(s + (<usize>j << 2)));
+      m1 = f32x4.pmax(m1, v128.load(s + (<usize>j << 2), 16));
+    }
+    if (j < n) m0 = f32x4.pmax(m0, v128.load(s + (<usize>j << 2)));
+    const mOld = load<f32>(m + ro);
+    const mx = lanesMax(f32x4.pmax(m0, m1));
+    const mNew = mx > mOld ? mx : mOld;
+    // alpha = 2^(m − m'): 0 when m = −∞; 1 (O is still 0) when m' = −∞
+    store<f32>(alpha + ro, mNew == -Infinity ? 1 : f32x4.extract_lane(exp2x4(f32x4.splat(mOld - mNew)), 0));
+    store<f32>(m + ro, mNew);
+  }
+  for (let r = 0; r < rows; r++) {
+    const s = S + <usize>r * ldS;
+    const ro = <usize>r << 2;
+    const mNew = load<f32>(m + ro);
+    if (mNew == -Infinity) {
+      memory.fill(s, 0, <usize>n << 2);
+      continue;
+    }
+    store<f32>(l + ro, load<f32>(l + ro) * load<f32>(alpha + ro) + expRowSum(s, n, mNew));
+  }
+}
+
+/** s[j] = 2^(s[j] − m) in place for j < n (n % 4 == 0); returns Σ_j s[j]. */
+// @ts-ignore: decorator
+@inline export function expRowSum(s: usize, n: i32, m: f32): f32 {
   const ms = f32x4.splat(m);
   let a0 = f32x4.splat(0);
   let a1 = a0;
   let j = 0;
   for (; j + 8 <= n; j += 8) {
     const p = s + (<usize>j << 2);
-    const e0 = exp4(f32x4.sub(v128.load(p), ms));
-    const e1 = exp4(f32x4.sub(v128.load(p, 16), ms));
+    const e0 = exp2x4(f32x4.sub(v128.load(p), ms));
+    const e1 = exp2x4(f32x4.sub(v128.load(p, 16), ms));
     v128.store(p, e0);
     v128.store(p, e1, 16);
     a0 = f32x4.add(a0, e0);
@@ -427,7 +474,7 @@ export function expRowSum(s: usize, n: i32, m: f32): f32 {
   }
   if (j < n) {
     const p = s + (<usize>j << 2);
-    const e0 = exp4(f32x4.sub(v128.load(p), ms));
+    const e0 = exp2x4(f32x4.sub(v128.load(p), ms));
     v128.store(p, e0);
     a0 = f32x4.add(a0, e0);
   }
@@ -521,8 +568,9 @@ export function hasScoreModifiers(p: usize): bool {
 }
 
 /**
- * Turns the n (% 4 == 0) scaled scores s[jj] = scale·q_i·k_{j0+jj} of query row
- * (b, h, i) into the logits the softmax sees, in this order:
+ * Turns the n (% 4 == 0) scores s[jj] = log2(e)·scale·q_i·k_{j0+jj} of query
+ * row (b, h, i) into the (base-2) logits the softmax sees, in this order
+ * (every step in natural units times log2 e):
  *   softcap  s ← c·tanh(s/c)              (g[jj] ← 1 − tanh², the derivative, when g ≠ 0)
  *   ALiBi    s ← s − slope_h·|i' − j|      (= slope·(j − i') on every key a causal row sees)
  *   mask     s ← s + mask  |  s ← −∞ where the keep-mask is 0
@@ -530,7 +578,7 @@ export function hasScoreModifiers(p: usize): bool {
  */
 export function modifyRow(p: usize, s: usize, g: usize, b: i32, h: i32, i: i32, j0: i32, n: i32, lo: i32, hi: i32, positional: bool): void {
   const Nk = paramI32(p, A_KEY_LENGTH);
-  const cap = paramF32(p, A_SOFTCAP);
+  const cap = paramF32(p, A_SOFTCAP) * LOG2E;
   if (cap > 0) {
     const cs = f32x4.splat(cap);
     const inv = f32x4.splat(1 / cap);
@@ -543,7 +591,7 @@ export function modifyRow(p: usize, s: usize, g: usize, b: i32, h: i32, i: i32, 
   }
   const slopes = paramPtr(p, A_ALIBI_SLOPES);
   if (slopes) {
-    const negSlope = f32x4.splat(-load<f32>(slopes + (<usize>h << 2)));
+    const negSlope = f32x4.splat(-LOG2E * load<f32>(slopes + (<usize>h << 2)));
     const iq = f32x4.splat(<f32>(i + Nk - paramI32(p, A_QUERY_LENGTH)));
     let jv = f32x4.add(f32x4.splat(<f32>j0), f32x4(0, 1, 2, 3));
     for (let j = 0; j < n; j += 4) {
@@ -563,10 +611,11 @@ export function modifyRow(p: usize, s: usize, g: usize, b: i32, h: i32, i: i32, 
     let j = 0;
     if (kind == MASK_ADDITIVE) {
       const m = mask + ((rowOffset + <usize>j0 * sj) << 2);
+      const log2e = f32x4.splat(LOG2E);
       if (sj == 1) {
-        for (; j + 4 <= nReal; j += 4) v128.store(s + (<usize>j << 2), f32x4.add(v128.load(s + (<usize>j << 2)), v128.load(m + (<usize>j << 2))));
+        for (; j + 4 <= nReal; j += 4) v128.store(s + (<usize>j << 2), fma(v128.load(m + (<usize>j << 2)), log2e, v128.load(s + (<usize>j << 2))));
       }
-      for (; j < nReal; j++) store<f32>(s + (<usize>j << 2), load<f32>(s + (<usize>j << 2)) + load<f32>(m + ((<usize>j * sj) << 2)));
+      for (; j < nReal; j++) store<f32>(s + (<usize>j << 2), load<f32>(s + (<usize>j << 2)) + LOG2E * load<f32>(m + ((<usize>j * sj) << 2)));
     } else if (kind == MASK_BOOL) {
       const m = mask + rowOffset + <usize>j0 * sj;
       const ninf = f32x4.splat(-Infinity);
@@ -590,3 +639,37 @@ export function modifyRow(p: usize, s: usize, g: usize, b: i32, h: i32, i: i32, 
     for (let j = e; j < n; j++) store<f32>(s + (<usize>j << 2), -Infinity);
   }
 }
+
+// ---------------------------------------------------------------------------
+// Params access shared by the kernels
+// ---------------------------------------------------------------------------
+
+/** Br: query rows per tile, a multiple of 4. */
+// @ts-ignore: decorator
+@inline export function tileRows(p: usize): i32 {
+  return max(4, roundUp4(paramI32(p, A_BLOCK_ROWS)));
+}
+
+/** Bc: keys per tile, a multiple of 4. */
+// @ts-ignore: decorator
+@inline export function tileCols(p: usize): i32 {
+  return max(4, roundUp4(paramI32(p, A_BLOCK_COLS)));
+}
+
+/** Thread tid's scratch region. */
+// @ts-ignore: decorator
+@inline export function threadScratch(p: usize, tid: i32): usize {
+  return align64(paramPtr(p, A_SCRATCH) + <usize>tid * paramPtr(p, A_SCRATCH_STRIDE));
+}
+
+// @ts-ignore: decorator
+@inline export function rowPtr(p: usize, tensor: i32, strideBatch: i32, b: i32, h: i32, i: i32): usize {
+  const stride = <usize>paramI32(p, strideBatch) * b + <usize>paramI32(p, strideBatch + 1) * h + <usize>paramI32(p, strideBatch + 2) * i;
+  return paramPtr(p, tensor) + (stride << 2);
+}
+
+// @ts-ignore: decorator
+@inline export function lsePtr(p: usize, b: i32, h: i32, i: i32): usize {
+  return paramPtr(p, A_LOG_SUM_EXP) + (<usize>((b * paramI32(p, A_NUM_HEADS) + h) * paramI32(p, A_QUERY_LENGTH) + i) << 2);
+}
+

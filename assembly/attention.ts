@@ -25,7 +25,6 @@
 //   copies (nthreads × |Q| memory) and deterministic sums.
 import {
   A_ALIBI_SLOPES,
-  A_ATTENTION_LAYOUT_FIRST,
   A_BATCH,
   A_BLOCK_COLS,
   A_BLOCK_ROWS,
@@ -77,73 +76,262 @@ import {
   A_WEIGHTS,
   A_WINDOW_LEFT,
   A_WINDOW_RIGHT,
-  ATTENTION_PARAMS_COUNT,
+  writeAttentionLayout,
   paramF32,
   paramI32,
   paramPtr,
 } from './attention-params';
 import {
-  addRows,
   align64,
-  dotRow,
-  dropoutFactor4,
   dropoutHash4,
+  LN2,
+  LOG2E,
   dropoutRow,
   dropoutRowKey,
   dropoutThreshold,
   expRowSum,
-  gemmTile,
+  gemmRescale,
+  gemmZero,
   hasScoreModifiers,
-  INIT_ACCUMULATE,
-  INIT_RESCALE,
-  INIT_ZERO,
+  lsePtr,
   modifyRow,
   packRows,
   packTransposed,
   roundUp4,
   rowHi,
   rowLo,
-  rowMax,
+  rowPtr,
+  softmaxStep,
   storeRows,
+  threadScratch,
+  tileCols,
+  tileRows,
 } from './attention-tile';
 
+export * from './attention-backward';
 export * from './attention-decode';
 
-// ---------------------------------------------------------------------------
-// Params access shared by the kernels
-// ---------------------------------------------------------------------------
-
-/** Br: query rows per tile, a multiple of 4. */
-// @ts-ignore: decorator
-@inline export function tileRows(p: usize): i32 {
-  return max(4, roundUp4(paramI32(p, A_BLOCK_ROWS)));
-}
-
-/** Bc: keys per tile, a multiple of 4. */
-// @ts-ignore: decorator
-@inline export function tileCols(p: usize): i32 {
-  return max(4, roundUp4(paramI32(p, A_BLOCK_COLS)));
-}
-
-/** Thread tid's scratch region. */
-// @ts-ignore: decorator
-@inline export function threadScratch(p: usize, tid: i32): usize {
-  return align64(paramPtr(p, A_SCRATCH) + <usize>tid * paramPtr(p, A_SCRATCH_STRIDE));
-}
-
-// @ts-ignore: decorator
-@inline function rowPtr(p: usize, tensor: i32, strideBatch: i32, b: i32, h: i32, i: i32): usize {
-  const stride = <usize>paramI32(p, strideBatch) * b + <usize>paramI32(p, strideBatch + 1) * h + <usize>paramI32(p, strideBatch + 2) * i;
-  return paramPtr(p, tensor) + (stride << 2);
-}
-
-// @ts-ignore: decorator
-@inline function lsePtr(p: usize, b: i32, h: i32, i: i32): usize {
-  return paramPtr(p, A_LOG_SUM_EXP) + (<usize>((b * paramI32(p, A_NUM_HEADS) + h) * paramI32(p, A_QUERY_LENGTH) + i) << 2);
-}
-
-/** The self-check: writes the field indices in the order of src/backend/wasm/attention-params.ts; returns their count. */
+/** Self-check: writes the field indices in the order of src/backend/wasm/attention-params.ts at out; returns their count. */
 export function attentionParamsLayout(out: usize): i32 {
-  for (let f = 0; f < ATTENTION_PARAMS_COUNT; f++) store<i32>(out + (<usize>f << 2), load<i32>(A_ATTENTION_LAYOUT_FIRST + (<usize>f << 2)));
-  return ATTENTION_PARAMS_COUNT;
+  return writeAttentionLayout(out);
+}
+
+/** Test hook: the dropout hashes of keys j0..j0+n−1 of row (b, h, i), through the same vector code the kernels use. */
+export function attentionDropoutHashes(seed: u32, b: i32, h: i32, i: i32, j0: i32, n: i32, out: usize): void {
+  const key = dropoutRowKey(seed, b, h, i);
+  for (let j = 0; j < n; j += 4) v128.store(out + (<usize>j << 2), dropoutHash4(key, j0 + j));
+}
+
+// ---------------------------------------------------------------------------
+// Forward: O = softmax(mods(scale·Q·Kᵀ))·V per (b, h), row log-sum-exp kept.
+// Scratch: Qs [Br][Dp] (scale·Q) · Kt [D][Bc] · Vp [Bc][Dp] (only when D % 4,
+// a zero-padded V tile) · S [Br][Bc] · O [Br][Dp] · m, l, alpha [Br].
+// ---------------------------------------------------------------------------
+
+/** Per-thread scratch bytes of flashAttentionForward (and attentionWeights). */
+export function flashAttentionForwardScratchBytes(p: usize): usize {
+  const Br = <usize>tileRows(p);
+  const Bc = <usize>tileCols(p);
+  const D = <usize>paramI32(p, A_HEAD_DIM);
+  const Dp = <usize>roundUp4(<i32>D);
+  let at: usize = 64; // room to align the region start
+  at = align64(at + Br * Dp * 4); // Qs
+  at = align64(at + D * Bc * 4); // Kt
+  if (D & 3) at = align64(at + Bc * Dp * 4); // Vp
+  at = align64(at + Br * Bc * 4); // S
+  at = align64(at + Br * Dp * 4); // O
+  at = align64(at + Br * 12); // m, l, alpha
+  return at;
+}
+
+export function flashAttentionForward(p: usize, tid: i32, nthreads: i32): void {
+  const Br = tileRows(p);
+  const Nq = paramI32(p, A_QUERY_LENGTH);
+  const H = paramI32(p, A_NUM_HEADS);
+  const nqb = (Nq + Br - 1) / Br;
+  const items = paramI32(p, A_BATCH) * H * nqb;
+  const scratch = threadScratch(p, tid);
+  for (let item = tid; item < items; item += nthreads) {
+    const qb = item % nqb;
+    const bh = item / nqb;
+    const i0 = qb * Br;
+    forwardBlock(p, scratch, bh / H, bh % H, i0, min(Nq, i0 + Br));
+  }
+}
+
+function forwardBlock(p: usize, scratch: usize, b: i32, h: i32, i0: i32, i1: i32): void {
+  const Br = tileRows(p);
+  const Bc = tileCols(p);
+  const D = paramI32(p, A_HEAD_DIM);
+  const Dp = roundUp4(D);
+  const Nq = paramI32(p, A_QUERY_LENGTH);
+  const Nk = paramI32(p, A_KEY_LENGTH);
+  const hk = h / (paramI32(p, A_NUM_HEADS) / paramI32(p, A_NUM_KV_HEADS));
+  const offset = Nk - Nq;
+  const causal = paramI32(p, A_CAUSAL) != 0;
+  const wl = paramI32(p, A_WINDOW_LEFT);
+  const wr = paramI32(p, A_WINDOW_RIGHT);
+  const rows = i1 - i0;
+  const Mp = roundUp4(rows);
+  const ldo = <usize>paramI32(p, A_OUTPUT_STRIDE_ROW) << 2;
+  const out = rowPtr(p, A_OUTPUT, A_OUTPUT_STRIDE_BATCH, b, h, i0);
+  const lse = paramPtr(p, A_LOG_SUM_EXP);
+  const lseRow = lse ? lsePtr(p, b, h, i0) : 0;
+
+  let at = scratch;
+  const Qs = at;
+  at = align64(at + <usize>(Br * Dp) * 4);
+  const Kt = at;
+  at = align64(at + <usize>(D * Bc) * 4);
+  let Vp: usize = 0;
+  if (D & 3) {
+    Vp = at;
+    at = align64(at + <usize>(Bc * Dp) * 4);
+  }
+  const S = at;
+  at = align64(at + <usize>(Br * Bc) * 4);
+  const O = at;
+  at = align64(at + <usize>(Br * Dp) * 4);
+  const mRow = at;
+  const lRow = mRow + (<usize>Br << 2);
+  const alpha = lRow + (<usize>Br << 2);
+
+  // keys any row of the block sees: [lo(i0), hi(i1 − 1)]
+  const jStart = rowLo(i0, offset, wl);
+  const jEnd = rowHi(i1 - 1, offset, causal, wr, Nk);
+  if (jStart > jEnd) {
+    // every row is fully masked: O = 0, LSE = −∞
+    for (let r = 0; r < rows; r++) {
+      memory.fill(out + <usize>r * ldo, 0, <usize>D << 2);
+      if (lse) store<f32>(lseRow + (<usize>r << 2), -Infinity);
+    }
+    return;
+  }
+  // keys every row sees: tiles inside [lo(i1 − 1), hi(i0)] need no positional mask
+  const fullLo = rowLo(i1 - 1, offset, wl);
+  const fullHi = rowHi(i0, offset, causal, wr, Nk);
+
+  // Qs = log2(e)·scale·Q: base-2 logits (see exp2x4)
+  packRows(rowPtr(p, A_QUERY, A_QUERY_STRIDE_BATCH, b, h, i0), <usize>paramI32(p, A_QUERY_STRIDE_ROW) << 2, rows, Mp, D, Qs, paramF32(p, A_SCALE) * LOG2E);
+  memory.fill(O, 0, <usize>(Mp * Dp) << 2);
+  for (let r = 0; r < Mp; r++) {
+    store<f32>(mRow + (<usize>r << 2), -Infinity);
+    store<f32>(lRow + (<usize>r << 2), 0);
+    store<f32>(alpha + (<usize>r << 2), 0);
+  }
+  const modifiers = hasScoreModifiers(p);
+  const dropP = paramF32(p, A_DROPOUT_P);
+  const threshold = dropoutThreshold(dropP);
+  const keepScale: f32 = dropP < 1 ? 1 / (1 - dropP) : 0;
+  const seed = <u32>paramI32(p, A_DROPOUT_SEED);
+  const ldk = <usize>paramI32(p, A_KEY_STRIDE_ROW) << 2;
+  const ldv = <usize>paramI32(p, A_VALUE_STRIDE_ROW) << 2;
+
+  for (let j0 = jStart; j0 <= jEnd; j0 += Bc) {
+    const jn = min(Bc, jEnd + 1 - j0);
+    const Np = roundUp4(jn);
+    const full = jn == Np && j0 >= fullLo && j0 + jn - 1 <= fullHi;
+    const ldS = <usize>Np << 2;
+    packTransposed(rowPtr(p, A_KEY, A_KEY_STRIDE_BATCH, b, hk, j0), ldk, jn, Np, D, Kt, ldS, 1);
+    let vTile = rowPtr(p, A_VALUE, A_VALUE_STRIDE_BATCH, b, hk, j0);
+    let ldvTile = ldv;
+    if (Vp) {
+      packRows(vTile, ldv, jn, jn, D, Vp, 1);
+      vTile = Vp;
+      ldvTile = <usize>Dp << 2;
+    }
+    // S = (log2(e)·scale·Q)·Kᵀ
+    gemmZero(Qs, <usize>Dp << 2, 4, Mp, Kt, ldS, Np, D, S, ldS);
+    // logits: softcap, ALiBi, mask, and the causal/window boundary
+    if (modifiers || !full) {
+      for (let r = 0; r < rows; r++) {
+        const i = i0 + r;
+        modifyRow(p, S + <usize>r * ldS, 0, b, h, i, j0, Np, rowLo(i, offset, wl), min(rowHi(i, offset, causal, wr, Nk), j0 + jn - 1), !full);
+      }
+    }
+    // online softmax: P = 2^(S − m'), l, and alpha = 2^(m − m') for O
+    softmaxStep(S, ldS, rows, Np, mRow, lRow, alpha);
+    if (threshold) {
+      for (let r = 0; r < rows; r++) dropoutRow(S + <usize>r * ldS, Np, dropoutRowKey(seed, b, h, i0 + r), j0, threshold, keepScale);
+    }
+    // O = alpha·O + P·V
+    gemmRescale(S, ldS, 4, Mp, vTile, ldvTile, Dp, jn, O, <usize>Dp << 2, alpha);
+  }
+
+  for (let r = 0; r < rows; r++) {
+    const l = load<f32>(lRow + (<usize>r << 2));
+    storeRows(O + <usize>(r * Dp) * 4, 1, D, out + <usize>r * ldo, 0, l > 0 ? 1 / l : 0);
+    // LSE = ln Σ e^s = ln 2·m + ln l (m is the base-2 max)
+    if (lse) store<f32>(lseRow + (<usize>r << 2), l > 0 ? LN2 * load<f32>(mRow + (<usize>r << 2)) + Mathf.log(l) : -Infinity);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Weights: P = softmax(mods(scale·Q·Kᵀ)) (before dropout) written to
+// params.weights [B, H, Nq, Nk], from the forward's log-sum-exp. Only for
+// pictures: it materializes Nq × Nk per head. Scratch as the forward.
+// ---------------------------------------------------------------------------
+
+export function attentionWeights(p: usize, tid: i32, nthreads: i32): void {
+  const Br = tileRows(p);
+  const Nq = paramI32(p, A_QUERY_LENGTH);
+  const H = paramI32(p, A_NUM_HEADS);
+  const nqb = (Nq + Br - 1) / Br;
+  const items = paramI32(p, A_BATCH) * H * nqb;
+  const scratch = threadScratch(p, tid);
+  for (let item = tid; item < items; item += nthreads) {
+    const qb = item % nqb;
+    const bh = item / nqb;
+    const i0 = qb * Br;
+    weightsBlock(p, scratch, bh / H, bh % H, i0, min(Nq, i0 + Br));
+  }
+}
+
+function weightsBlock(p: usize, scratch: usize, b: i32, h: i32, i0: i32, i1: i32): void {
+  const Br = tileRows(p);
+  const Bc = tileCols(p);
+  const D = paramI32(p, A_HEAD_DIM);
+  const Dp = roundUp4(D);
+  const H = paramI32(p, A_NUM_HEADS);
+  const Nq = paramI32(p, A_QUERY_LENGTH);
+  const Nk = paramI32(p, A_KEY_LENGTH);
+  const hk = h / (H / paramI32(p, A_NUM_KV_HEADS));
+  const offset = Nk - Nq;
+  const causal = paramI32(p, A_CAUSAL) != 0;
+  const wl = paramI32(p, A_WINDOW_LEFT);
+  const wr = paramI32(p, A_WINDOW_RIGHT);
+  const rows = i1 - i0;
+  const Mp = roundUp4(rows);
+  const Qs = scratch;
+  const Kt = align64(Qs + <usize>(Br * Dp) * 4);
+  const S = align64(Kt + <usize>(D * Bc) * 4);
+  const weights = paramPtr(p, A_WEIGHTS) + (<usize>((b * H + h) * Nq + i0) * Nk << 2);
+  const ldw = <usize>Nk << 2;
+  const jStart = rowLo(i0, offset, wl);
+  const jEnd = rowHi(i1 - 1, offset, causal, wr, Nk);
+  for (let r = 0; r < rows; r++) memory.fill(weights + <usize>r * ldw, 0, ldw);
+  if (jStart > jEnd) return;
+  const fullLo = rowLo(i1 - 1, offset, wl);
+  const fullHi = rowHi(i0, offset, causal, wr, Nk);
+  // Qs = log2(e)·scale·Q: base-2 logits (see exp2x4)
+  packRows(rowPtr(p, A_QUERY, A_QUERY_STRIDE_BATCH, b, h, i0), <usize>paramI32(p, A_QUERY_STRIDE_ROW) << 2, rows, Mp, D, Qs, paramF32(p, A_SCALE) * LOG2E);
+  const modifiers = hasScoreModifiers(p);
+  const ldk = <usize>paramI32(p, A_KEY_STRIDE_ROW) << 2;
+  for (let j0 = jStart; j0 <= jEnd; j0 += Bc) {
+    const jn = min(Bc, jEnd + 1 - j0);
+    const Np = roundUp4(jn);
+    const full = jn == Np && j0 >= fullLo && j0 + jn - 1 <= fullHi;
+    const ldS = <usize>Np << 2;
+    packTransposed(rowPtr(p, A_KEY, A_KEY_STRIDE_BATCH, b, hk, j0), ldk, jn, Np, D, Kt, ldS, 1);
+    gemmZero(Qs, <usize>Dp << 2, 4, Mp, Kt, ldS, Np, D, S, ldS);
+    for (let r = 0; r < rows; r++) {
+      const i = i0 + r;
+      const lse = load<f32>(lsePtr(p, b, h, i));
+      if (lse == -Infinity) continue;
+      const s = S + <usize>r * ldS;
+      if (modifiers || !full) modifyRow(p, s, 0, b, h, i, j0, Np, rowLo(i, offset, wl), min(rowHi(i, offset, causal, wr, Nk), j0 + jn - 1), !full);
+      expRowSum(s, Np, lse * LOG2E);
+      memory.copy(weights + <usize>r * ldw + (<usize>j0 << 2), s, <usize>jn << 2);
+    }
+  }
 }

@@ -188,8 +188,8 @@ export interface KernelTable {
     gradV: Tensor,
     p: AttentionParams,
   ): void;
-  /** The softmax probabilities [B, H, Nq, Nk] (before dropout), for pictures. */
-  attentionWeights(q: Tensor, k: Tensor, weights: Tensor, p: AttentionParams): void;
+  /** The softmax probabilities [B, H, Nq, Nk] (before dropout), for pictures, from the forward's logSumExp. */
+  attentionWeights(q: Tensor, k: Tensor, logSumExp: Tensor, weights: Tensor, p: AttentionParams): void;
   /** Forward for a few query rows against a long cache: split over keys, then merged. */
   attentionDecode(q: Tensor, k: Tensor, v: Tensor, out: Tensor, p: AttentionParams): void;
   rotary(x: Tensor, out: Tensor, cos: Tensor, sin: Tensor, positions: Tensor | null, p: RotaryParams): void;

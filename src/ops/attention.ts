@@ -147,22 +147,24 @@ function useDecodePath(p: AttentionParams, differentiable: boolean): boolean {
   return !differentiable && p.queryLength <= 4 && p.keyLength >= 128 && p.dropoutP === 0;
 }
 
-function forward(q: Tensor, k: Tensor, v: Tensor, p: AttentionParams): Tensor {
+/** Runs the forward; logSumExp is null on the decode path, which keeps no statistics. */
+function forward(q: Tensor, k: Tensor, v: Tensor, p: AttentionParams, allowDecode: boolean): { out: Tensor; logSumExp: Tensor | null } {
   const out = Tensor.empty(q.shape, q.dtype);
   const differentiable = needsGrad(q) || needsGrad(k) || needsGrad(v);
-  if (useDecodePath(p, differentiable)) {
+  if (allowDecode && useDecodePath(p, differentiable)) {
     kernelFor('attentionDecode', [q, k])(q, k, v, out, p);
-    return out;
+    return { out, logSumExp: null };
   }
   const logSumExp = Tensor.empty(q.shape.slice(0, 3), q.dtype);
   kernelFor('attentionForward', [q, k])(q, k, v, out, logSumExp, p);
-  return record('scaledDotProductAttention', [q, k, v], out, (gradOut) => {
+  record('scaledDotProductAttention', [q, k, v], out, (gradOut) => {
     const gq = Tensor.empty(q.shape, q.dtype);
     const gk = Tensor.empty(k.shape, k.dtype);
     const gv = Tensor.empty(v.shape, v.dtype);
     kernelFor('attentionBackward', [q, gradOut])(q, k, v, out, logSumExp, gradOut, gq, gk, gv, p);
     return [gq, gk, gv];
   });
+  return { out, logSumExp };
 }
 
 /**
@@ -186,11 +188,11 @@ export function scaledDotProductAttention(
 ): Tensor | AttentionWithWeights {
   checkShapes(q, k, v);
   const p = attentionParams(q, k, options);
-  const output = forward(q, k, v, p);
-  if (!options.returnWeights) return output;
+  const { out, logSumExp } = forward(q, k, v, p, !options.returnWeights);
+  if (!options.returnWeights || !logSumExp) return out;
   const weights = Tensor.empty([p.batch, p.numHeads, p.queryLength, p.keyLength], q.dtype);
-  kernelFor('attentionWeights', [q, k])(q, k, weights, p);
-  return { output, weights };
+  kernelFor('attentionWeights', [q, k])(q, k, logSumExp, weights, p);
+  return { output: out, weights };
 }
 
 /** Attention against the first keyLength rows of k/v buffers with spare capacity (a KV cache); inference only. */
@@ -201,5 +203,5 @@ export function attentionAgainstCache(q: Tensor, keys: Tensor, values: Tensor, k
   }
   if (keyLength < 0 || keyLength > keys.shape[2])
     throw new Error(`attention: keyLength ${keyLength} exceeds the cache capacity ${keys.shape[2]}`);
-  return forward(q, keys, values, attentionParams(q, keys, options, keyLength));
+  return forward(q, keys, values, attentionParams(q, keys, options, keyLength), true).out;
 }

@@ -52,7 +52,7 @@ export function attentionDecode(q: Tensor, k: Tensor, v: Tensor, out: Tensor, p:
   out.view().set(attentionForwardReference(inputs(q, k, v, p)).output);
 }
 
-export function attentionWeights(q: Tensor, k: Tensor, weights: Tensor, p: AttentionParams): void {
+export function attentionWeights(q: Tensor, k: Tensor, _logSumExp: Tensor, weights: Tensor, p: AttentionParams): void {
   weights.view().set(attentionForwardReference(inputs(q, k, k, p)).weights);
 }
 

@@ -8,10 +8,9 @@ import { ThreadPool } from './thread-pool.js';
 
 export class WasmContext {
   private pool: ThreadPool | null = null;
+  private readonly blocks = new Map<string, { ptr: number; bytes: number }>();
   /** Kernel calls that ran on more than one thread (a diagnostic for tests and benchmarks). */
   parallelCalls = 0;
-  private scratchPtr = 0;
-  private scratchBytes = 0;
 
   constructor(
     readonly wasm: WasmModule,
@@ -43,16 +42,29 @@ export class WasmContext {
     return Math.max(1, Math.min(this.threads, Math.floor(work / grain)));
   }
 
-  /** A heap block of at least bytesPerThread × threads, reused across calls. */
+  /**
+   * A named heap block of at least `bytes`, kept between calls and grown when
+   * a call needs more (scratch memory, params blocks). Kernels run one at a
+   * time, so one block per name suffices.
+   */
+  block(name: string, bytes: number): number {
+    const current = this.blocks.get(name);
+    if (current && current.bytes >= bytes) return current.ptr;
+    const heap = getHeap();
+    if (current) heap.free(current.ptr);
+    const ptr = heap.alloc(Math.max(bytes, 64));
+    this.blocks.set(name, { ptr, bytes });
+    return ptr;
+  }
+
+  /** Per-thread scratch: a block of bytesPerThread for each configured thread. */
   scratch(bytesPerThread: number): number {
-    const needed = bytesPerThread * this.threads;
-    if (needed > this.scratchBytes) {
-      const heap = getHeap();
-      if (this.scratchPtr) heap.free(this.scratchPtr);
-      this.scratchPtr = heap.alloc(needed);
-      this.scratchBytes = needed;
-    }
-    return this.scratchPtr;
+    return this.block('scratch', bytesPerThread * this.threads);
+  }
+
+  /** The heap's memory (read again after any allocation: it may have grown). */
+  buffer(): ArrayBufferLike {
+    return getHeap().memory.buffer;
   }
 
   setThreads(n: number): void {

@@ -5,9 +5,15 @@ import { getHeap } from '../../tensor/tensor.js';
 import type { Backend } from '../backend.js';
 import type { KernelTable } from '../kernels.js';
 import { hardwareThreads } from '../platform.js';
+import { attentionKernels } from './attention.js';
 import { WasmContext } from './context.js';
+import { crossEntropyKernel } from './cross-entropy.js';
+import { binaryKernel, dropoutKernel, unaryGradKernel, unaryKernel } from './elementwise.js';
+import { copyKernel, embeddingGradKernel, embeddingKernel } from './gather.js';
 import { matmulKernel } from './matmul.js';
 import { loadWasmModuleSync, type WasmModule } from './module.js';
+import { normGradKernel, normKernel } from './norm.js';
+import { reduceKernel, softmaxGradKernel, softmaxKernel } from './reduce.js';
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
@@ -18,6 +24,20 @@ export class WasmBackend implements Backend {
     this.context = new WasmContext(wasm, threads);
     this.kernels = {
       matmul: matmulKernel(this.context),
+      ...attentionKernels(this.context),
+      binary: binaryKernel(this.context),
+      unary: unaryKernel(this.context),
+      unaryGrad: unaryGradKernel(this.context),
+      reduce: reduceKernel(this.context),
+      copy: copyKernel(this.context),
+      softmax: softmaxKernel(this.context),
+      softmaxGrad: softmaxGradKernel(this.context),
+      norm: normKernel(this.context),
+      normGrad: normGradKernel(this.context),
+      embedding: embeddingKernel(this.context),
+      embeddingGrad: embeddingGradKernel(this.context),
+      crossEntropy: crossEntropyKernel(this.context),
+      dropout: dropoutKernel(this.context),
     };
   }
 

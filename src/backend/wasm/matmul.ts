@@ -19,7 +19,7 @@ export function matmulKernel(ctx: WasmContext, blocking: GemmBlocking = defaultG
     const perThread = ctx.wasm.exports.gemmScratchBytes(mc, kc, nc);
     const flops = 2 * p.batch * p.M * p.N * p.K;
     const threads = ctx.threadsFor(flops, 2_000_000);
-    const scratch = ctx.scratch(perThread);
+    const scratch = ctx.block('gemm', perThread * threads);
     ctx.run(
       'gemm',
       [
