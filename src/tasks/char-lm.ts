@@ -4,7 +4,7 @@
 // out. Its pieces move into src/nn as layers once those exist.
 
 import { noGrad } from '../autograd/tape.js';
-import { add, crossEntropy, embedding, gelu, layerNorm, matmul, mulScalar, permute, reshape, slice, softmax } from '../ops/index.js';
+import { add, crossEntropy, embedding, gelu, layerNorm, matmul, permute, reshape, scaledDotProductAttention, slice } from '../ops/index.js';
 import { AdamW } from '../optim/adamw.js';
 import { ones, randn, tensor, zeros } from '../tensor/create.js';
 import { Rng } from '../tensor/random.js';
@@ -70,26 +70,17 @@ function initParams(vocab: number, context: number, dim: number, seed: number): 
   };
 }
 
-/** Additive causal mask [T, T]: 0 on and below the diagonal, a large negative above. */
-function causalMask(T: number): Tensor {
-  const m = new Float32Array(T * T);
-  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
-  return keep(tensor(m, [T, T]));
-}
-
-function selfAttention(x: Tensor, p: Params, heads: number, mask: Tensor): Tensor {
+function selfAttention(x: Tensor, p: Params, heads: number): Tensor {
   const [B, T, D] = x.shape;
-  const hd = D / heads;
-  const qkv = permute(reshape(matmul(x, p.qkv), [B, T, 3, heads, hd]), [2, 0, 3, 1, 4]);
-  const part = (i: number) => reshape(slice(qkv, [i], [1]), [B, heads, T, hd]);
-  const scores = add(mulScalar(matmul(part(0), part(1), { transposeB: true }), 1 / Math.sqrt(hd)), mask);
-  const out = matmul(softmax(scores), part(2));
+  const qkv = permute(reshape(matmul(x, p.qkv), [B, T, 3, heads, D / heads]), [2, 0, 3, 1, 4]);
+  const part = (i: number) => reshape(slice(qkv, [i], [1]), [B, heads, T, D / heads]);
+  const out = scaledDotProductAttention(part(0), part(1), part(2), { causal: true });
   return matmul(reshape(permute(out, [0, 2, 1, 3]), [B, T, D]), p.proj);
 }
 
-function forwardLoss(p: Params, inputs: Tensor, targets: Tensor, heads: number, mask: Tensor): Tensor {
+function forwardLoss(p: Params, inputs: Tensor, targets: Tensor, heads: number): Tensor {
   let h = add(embedding(p.tokens, inputs), p.positions);
-  h = add(h, selfAttention(layerNorm(h, p.ln1Gamma, p.ln1Beta), p, heads, mask));
+  h = add(h, selfAttention(layerNorm(h, p.ln1Gamma, p.ln1Beta), p, heads));
   const mlp = matmul(gelu(add(matmul(layerNorm(h, p.ln2Gamma, p.ln2Beta), p.up), p.upBias)), p.down);
   h = add(h, add(mlp, p.downBias));
   return crossEntropy(matmul(layerNorm(h, p.lnfGamma, p.lnfBeta), p.head), targets);
@@ -106,7 +97,6 @@ export function trainCharLm(text: string, options: CharLmOptions = {}): CharLmRe
   const params = initParams(vocabulary.length, context, dim, seed);
   const list = Object.values(params).map((t) => t.setRequiresGrad());
   const optimizer = new AdamW(list, { lr, weightDecay: 0.01 });
-  const mask = causalMask(context);
   const rng = new Rng(seed);
   const losses: number[] = [];
   for (let step = 1; step <= steps; step++) {
@@ -118,7 +108,7 @@ export function trainCharLm(text: string, options: CharLmOptions = {}): CharLmRe
       y.set(ids.subarray(start + 1, start + context + 1), b * context);
     }
     const loss = tidy(() => {
-      const l = forwardLoss(params, tensor(x, [batch, context]), tensor(y, [batch, context]), heads, mask);
+      const l = forwardLoss(params, tensor(x, [batch, context]), tensor(y, [batch, context]), heads);
       l.backward();
       return l.item();
     });
@@ -127,6 +117,6 @@ export function trainCharLm(text: string, options: CharLmOptions = {}): CharLmRe
     losses.push(loss);
     options.onStep?.(step, loss);
   }
-  for (const t of [...list, mask]) t.dispose();
+  for (const t of list) t.dispose();
   return { vocabulary, losses, parameters: list.reduce((n, t) => n + t.size, 0) };
 }
