@@ -52,6 +52,11 @@ export class Heap {
     return { liveBytes: this.liveBytes, peakBytes: this.peakBytes, heapBytes: this.memory.buffer.byteLength };
   }
 
+  /** Starts measuring the peak again from the bytes live now. */
+  resetPeak(): void {
+    this.peakBytes = this.liveBytes;
+  }
+
   alloc(bytes: number): number {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
     const ptr = this.takeFromBin(size) ?? this.takeFromTop(size) ?? this.takeAfterCoalescing(size) ?? this.grow(size, bytes);
