@@ -57,22 +57,26 @@ import {
   addRows,
   align64,
   dotRow,
-  dropoutFactor4,
-  dropoutRowKey,
-  dropoutThreshold,
   gemmAccumulate,
   gemmZero,
-  hasScoreModifiers,
-  LOG2E,
-  lsePtr,
-  modifyRow,
   packRows,
   packTransposed,
   roundUp4,
+  storeRows,
+} from './attention-gemm';
+import {
+  dropoutFactor4,
+  dropoutRowKey,
+  dropoutThreshold,
+  firstRowSeeing,
+  hasScoreModifiers,
+  lastRowSeeing,
+  LOG2E,
+  lsePtr,
+  modifyRow,
   rowHi,
   rowLo,
   rowPtr,
-  storeRows,
   threadScratch,
   tileCols,
   tileRows,
@@ -213,10 +217,8 @@ function keyBlock(p: usize, scratch: usize, b: i32, hk: i32, j0: i32, jn: i32, w
   memory.fill(dK, 0, <usize>(Np * Dp) << 2);
   memory.fill(dV, 0, <usize>(Np * Dp) << 2);
   // query rows that see any key of the block: hi(i) ≥ j0 and lo(i) ≤ j0 + jn − 1
-  let iMin = 0;
-  if (paramI32(p, A_CAUSAL)) iMin = max(iMin, j0 - offset);
-  if (wr >= 0) iMin = max(iMin, j0 - offset - wr);
-  const iMax = wl >= 0 ? min(Nq - 1, j0 + jn - 1 - offset + wl) : Nq - 1;
+  const iMin = max(0, firstRowSeeing(j0, offset, paramI32(p, A_CAUSAL) != 0, wr));
+  const iMax = min(Nq - 1, lastRowSeeing(j0 + jn - 1, offset, wl));
   const lddq = <usize>paramI32(p, A_GRAD_QUERY_STRIDE_ROW) << 2;
   for (let g = 0; g < G; g++) {
     const h = hk * G + g;

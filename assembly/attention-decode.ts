@@ -29,7 +29,6 @@ import {
   A_NUM_KV_HEADS,
   A_OUTPUT,
   A_OUTPUT_STRIDE_BATCH,
-  A_OUTPUT_STRIDE_ROW,
   A_PARTIALS,
   A_QUERY,
   A_QUERY_LENGTH,
@@ -46,17 +45,19 @@ import {
 } from './attention-params';
 import {
   align64,
+  gemmRescale,
+  packRows,
+  roundUp4,
+} from './attention-gemm';
+import {
   dropoutRow,
   dropoutRowKey,
   dropoutThreshold,
-  gemmRescale,
   hasScoreModifiers,
   LN2,
   LOG2E,
   lsePtr,
   modifyRow,
-  packRows,
-  roundUp4,
   rowHi,
   rowLo,
   rowPtr,

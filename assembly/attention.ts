@@ -1,5 +1,7 @@
-// Fused attention kernels: FlashAttention-2 forward and backward, the
-// probabilities on request, and (attention-decode.ts) KV-cache decoding.
+// Fused attention kernels: the FlashAttention-2 forward and the
+// probabilities on request (this file), the backward (attention-backward.ts),
+// KV-cache decoding (attention-decode.ts); built from the GEMM tiles of
+// attention-gemm.ts and the softmax / mask / dropout pieces of attention-tile.ts.
 //
 // B batch · H query heads · Hk key/value heads (H % Hk == 0, G = H / Hk)
 // Nq query rows · Nk key rows · D head dim · Br × Bc tile of the score matrix
@@ -24,54 +26,28 @@
 //   that recomputes S and dP: 7 GEMMs instead of 5, but no per-thread dQ
 //   copies (nthreads × |Q| memory) and deterministic sums.
 import {
-  A_ALIBI_SLOPES,
   A_BATCH,
-  A_BLOCK_COLS,
-  A_BLOCK_ROWS,
   A_CAUSAL,
   A_DROPOUT_P,
   A_DROPOUT_SEED,
-  A_GRAD_KEY,
-  A_GRAD_KEY_STRIDE_BATCH,
-  A_GRAD_KEY_STRIDE_HEAD,
-  A_GRAD_KEY_STRIDE_ROW,
-  A_GRAD_OUTPUT,
-  A_GRAD_OUTPUT_STRIDE_BATCH,
-  A_GRAD_OUTPUT_STRIDE_HEAD,
-  A_GRAD_OUTPUT_STRIDE_ROW,
-  A_GRAD_QUERY,
-  A_GRAD_QUERY_STRIDE_BATCH,
-  A_GRAD_QUERY_STRIDE_HEAD,
-  A_GRAD_QUERY_STRIDE_ROW,
-  A_GRAD_VALUE,
-  A_GRAD_VALUE_STRIDE_BATCH,
-  A_GRAD_VALUE_STRIDE_HEAD,
-  A_GRAD_VALUE_STRIDE_ROW,
   A_HEAD_DIM,
   A_KEY,
   A_KEY_LENGTH,
   A_KEY_STRIDE_BATCH,
-  A_KEY_STRIDE_HEAD,
   A_KEY_STRIDE_ROW,
   A_LOG_SUM_EXP,
   A_NUM_HEADS,
   A_NUM_KV_HEADS,
   A_OUTPUT,
   A_OUTPUT_STRIDE_BATCH,
-  A_OUTPUT_STRIDE_HEAD,
   A_OUTPUT_STRIDE_ROW,
   A_QUERY,
   A_QUERY_LENGTH,
   A_QUERY_STRIDE_BATCH,
-  A_QUERY_STRIDE_HEAD,
   A_QUERY_STRIDE_ROW,
   A_SCALE,
-  A_SCRATCH,
-  A_SCRATCH_STRIDE,
-  A_SOFTCAP,
   A_VALUE,
   A_VALUE_STRIDE_BATCH,
-  A_VALUE_STRIDE_HEAD,
   A_VALUE_STRIDE_ROW,
   A_WEIGHTS,
   A_WINDOW_LEFT,
@@ -83,6 +59,14 @@ import {
 } from './attention-params';
 import {
   align64,
+  gemmRescale,
+  gemmZero,
+  packRows,
+  packTransposed,
+  roundUp4,
+  storeRows,
+} from './attention-gemm';
+import {
   dropoutHash4,
   LN2,
   LOG2E,
@@ -90,19 +74,14 @@ import {
   dropoutRowKey,
   dropoutThreshold,
   expRowSum,
-  gemmRescale,
-  gemmZero,
+  firstRowSeeing,
   hasScoreModifiers,
   lsePtr,
   modifyRow,
-  packRows,
-  packTransposed,
-  roundUp4,
   rowHi,
   rowLo,
   rowPtr,
   softmaxStep,
-  storeRows,
   threadScratch,
   tileCols,
   tileRows,
@@ -207,10 +186,6 @@ function forwardBlock(p: usize, scratch: usize, b: i32, h: i32, i0: i32, i1: i32
     }
     return;
   }
-  // keys every row sees: tiles inside [lo(i1 − 1), hi(i0)] need no positional mask
-  const fullLo = rowLo(i1 - 1, offset, wl);
-  const fullHi = rowHi(i0, offset, causal, wr, Nk);
-
   // Qs = log2(e)·scale·Q: base-2 logits (see exp2x4)
   packRows(rowPtr(p, A_QUERY, A_QUERY_STRIDE_BATCH, b, h, i0), <usize>paramI32(p, A_QUERY_STRIDE_ROW) << 2, rows, Mp, D, Qs, paramF32(p, A_SCALE) * LOG2E);
   memory.fill(O, 0, <usize>(Mp * Dp) << 2);
@@ -230,8 +205,16 @@ function forwardBlock(p: usize, scratch: usize, b: i32, h: i32, i0: i32, i1: i32
   for (let j0 = jStart; j0 <= jEnd; j0 += Bc) {
     const jn = min(Bc, jEnd + 1 - j0);
     const Np = roundUp4(jn);
-    const full = jn == Np && j0 >= fullLo && j0 + jn - 1 <= fullHi;
+    // rows that see some key of the tile (a contiguous range: lo and hi grow
+    // with i), from a multiple of 4; the others skip it (causal diagonal, windows)
+    const r0 = (max(i0, firstRowSeeing(j0, offset, causal, wr)) - i0) & ~3;
+    const r1 = min(i1 - 1, lastRowSeeing(j0 + jn - 1, offset, wl)) - i0 + 1;
+    if (r1 <= r0) continue;
+    const M = roundUp4(r1 - r0);
+    const full = jn == Np && rowLo(i0 + r1 - 1, offset, wl) <= j0 && rowHi(i0 + r0, offset, causal, wr, Nk) >= j0 + jn - 1;
     const ldS = <usize>Np << 2;
+    const Sr = S + <usize>r0 * ldS;
+    const ro = <usize>r0 << 2;
     packTransposed(rowPtr(p, A_KEY, A_KEY_STRIDE_BATCH, b, hk, j0), ldk, jn, Np, D, Kt, ldS, 1);
     let vTile = rowPtr(p, A_VALUE, A_VALUE_STRIDE_BATCH, b, hk, j0);
     let ldvTile = ldv;
@@ -241,21 +224,21 @@ function forwardBlock(p: usize, scratch: usize, b: i32, h: i32, i0: i32, i1: i32
       ldvTile = <usize>Dp << 2;
     }
     // S = (log2(e)·scale·Q)·Kᵀ
-    gemmZero(Qs, <usize>Dp << 2, 4, Mp, Kt, ldS, Np, D, S, ldS);
+    gemmZero(Qs + <usize>(r0 * Dp) * 4, <usize>Dp << 2, 4, M, Kt, ldS, Np, D, Sr, ldS);
     // logits: softcap, ALiBi, mask, and the causal/window boundary
     if (modifiers || !full) {
-      for (let r = 0; r < rows; r++) {
+      for (let r = r0; r < r1; r++) {
         const i = i0 + r;
         modifyRow(p, S + <usize>r * ldS, 0, b, h, i, j0, Np, rowLo(i, offset, wl), min(rowHi(i, offset, causal, wr, Nk), j0 + jn - 1), !full);
       }
     }
     // online softmax: P = 2^(S − m'), l, and alpha = 2^(m − m') for O
-    softmaxStep(S, ldS, rows, Np, mRow, lRow, alpha);
+    softmaxStep(Sr, ldS, r1 - r0, Np, mRow + ro, lRow + ro, alpha + ro);
     if (threshold) {
-      for (let r = 0; r < rows; r++) dropoutRow(S + <usize>r * ldS, Np, dropoutRowKey(seed, b, h, i0 + r), j0, threshold, keepScale);
+      for (let r = r0; r < r1; r++) dropoutRow(S + <usize>r * ldS, Np, dropoutRowKey(seed, b, h, i0 + r), j0, threshold, keepScale);
     }
-    // O = alpha·O + P·V
-    gemmRescale(S, ldS, 4, Mp, vTile, ldvTile, Dp, jn, O, <usize>Dp << 2, alpha);
+    // O = alpha·O + P·V (rows past `rows` have Q = 0, so P = 0, and alpha = 0)
+    gemmRescale(Sr, ldS, 4, M, vTile, ldvTile, Dp, jn, O + <usize>(r0 * Dp) * 4, <usize>Dp << 2, alpha + ro);
   }
 
   for (let r = 0; r < rows; r++) {
