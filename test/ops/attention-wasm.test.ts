@@ -99,7 +99,7 @@ describe('attention: wasm kernels against the js reference', () => {
       group: 2,
       queryLength: 33,
       keyLength: 45,
-      headDim: 8,
+      headDim: 16,
       causal: true,
       window: undefined,
       mask: 'bool',
@@ -107,7 +107,7 @@ describe('attention: wasm kernels against the js reference', () => {
       softcap: 0,
       dropout: 0,
       seed: 3,
-    } as const;
+    } as const satisfies Config;
     const get = (backend: string) =>
       at.withBackend(backend, () => {
         const { q, k, v, options } = inputs(c);
