@@ -83,7 +83,8 @@ export function backward(root: Tensor, gradOutput?: Tensor): void {
             grads.set(input, accumulate(grads.get(input), gi));
           });
         }
-        if (t.requiresGrad) t.grad = keep(t.grad ? accumulateInto(t.grad, g) : copyOf(g));
+        // A new tensor object over g's storage (no copy): g may also be another input's gradient.
+        if (t.requiresGrad) t.grad = keep(t.grad ? accumulateInto(t.grad, g) : g.reshapeView(t.shape));
       }
     });
   });
@@ -93,12 +94,6 @@ function onesLike(t: Tensor): Tensor {
   const ones = Tensor.empty(t.shape, t.dtype);
   ones.view().fill(1);
   return ones;
-}
-
-function copyOf(g: Tensor): Tensor {
-  const t = Tensor.empty(g.shape, g.dtype);
-  t.view().set(g.view());
-  return t;
 }
 
 /** Sums two gradients of one tensor (a fan-out in the graph). */

@@ -22,7 +22,7 @@ export interface AttentionTiling {
   /** Backward tile. */
   backwardBlockRows: number;
   backwardBlockCols: number;
-  /** Decode: split each (batch, kv head)'s keys into chunks of at least this many rows. */
+  /** Decode: split a (batch, kv head)'s keys (when threads need the work) into chunks of at least this many rows. */
   decodeChunk: number;
 }
 
@@ -158,8 +158,11 @@ export function attentionKernels(ctx: WasmContext, tiling: AttentionTiling = def
     },
 
     attentionDecode(q: Tensor, kt: Tensor, v: Tensor, out: Tensor, p: AttentionParams): void {
-      const splits = Math.max(1, Math.min(64, Math.floor(p.keyLength / tiling.decodeChunk)));
+      // Split the keys only as far as the threads need work items (two each):
+      // every split costs a partial (m, l, O) record and a merge.
       const threads = ctx.threadsFor(work(p), 1 << 16);
+      const wanted = Math.ceil((2 * threads) / (p.batch * p.numKvHeads));
+      const splits = Math.max(1, Math.min(wanted, Math.floor(p.keyLength / tiling.decodeChunk)));
       const base: Fields = { ...forwardFields(p), decodeSplits: splits, query: q.ptr, key: kt.ptr, value: v.ptr, output: out.ptr };
       writeAttentionParams(ctx.buffer(), block(), base);
       const partials = ctx.block('attentionDecodePartials', k.attentionDecodePartialsBytes(block()));
