@@ -8,8 +8,8 @@
 // Σ_{c≠t} p_c, so a confident row keeps its small loss and gradient.
 // Threads split the rows.
 import { at, loadN, storeN } from './lanes';
-import { log64, vexp } from './math';
-import { promoteHigh, rowMax } from './rows';
+import { log64 } from './math';
+import { expSumRow, rowMax, rowSum64 } from './rows';
 import { shareStart } from './simd';
 
 export function crossEntropy(
@@ -30,27 +30,9 @@ export function crossEntropy(
       continue;
     }
     const m = rowMax(x, C);
-    const vm = f32x4.splat(m);
     // e = e^{x − max} into dlogits; Σ e and Σ x in float64
-    let sumE = f64x2.splat(0);
-    let sumX = f64x2.splat(0);
-    for (let c = 0; c < C; c += 4) {
-      const count = C - c;
-      let v = count >= 4 ? v128.load(at(x, c)) : loadN(at(x, c), count);
-      let e = vexp(f32x4.sub(v, vm));
-      if (count < 4) {
-        const keep = i32x4.gt_s(i32x4.splat(count), i32x4(0, 1, 2, 3));
-        e = v128.and(e, keep);
-        v = v128.and(v, keep);
-        storeN(at(d, c), e, count);
-      } else {
-        v128.store(at(d, c), e);
-      }
-      sumE = f64x2.add(sumE, f64x2.add(f64x2.promote_low_f32x4(e), promoteHigh(e)));
-      sumX = f64x2.add(sumX, f64x2.add(f64x2.promote_low_f32x4(v), promoteHigh(v)));
-    }
-    const S = f64x2.extract_lane(sumE, 0) + f64x2.extract_lane(sumE, 1);
-    const SX = f64x2.extract_lane(sumX, 0) + f64x2.extract_lane(sumX, 1);
+    const S = expSumRow(x, d, C, m);
+    const SX = rowSum64(x, C);
     // log Z = max + log S, kept apart so that log p_t = (x_t − max) − log S keeps
     // a confident row's tiny loss; S ≥ 1 for finite logits, NaN or ±∞ give NaN
     const logS = S >= 1 && S < Infinity ? log64(S) : NaN;

@@ -203,6 +203,26 @@ export function binary(
 @inline function unaryRange(op: i32, x: usize, out: usize, start: i32, end: i32, alpha: f64): void {
   const a64 = f64x2.splat(alpha);
   let i = start;
+  // four (then two) independent vectors per iteration: the polynomial chains are
+  // latency-bound, and V8 rebuilds each v128 constant once per iteration
+  for (; i + 16 <= end; i += 16) {
+    const o = <usize>i << 2;
+    const v0 = v128.load(x + o);
+    const v1 = v128.load(x + o, 16);
+    const v2 = v128.load(x + o, 32);
+    const v3 = v128.load(x + o, 48);
+    v128.store(out + o, unaryVec(op, v0, a64));
+    v128.store(out + o, unaryVec(op, v1, a64), 16);
+    v128.store(out + o, unaryVec(op, v2, a64), 32);
+    v128.store(out + o, unaryVec(op, v3, a64), 48);
+  }
+  for (; i + 8 <= end; i += 8) {
+    const o = <usize>i << 2;
+    const v0 = v128.load(x + o);
+    const v1 = v128.load(x + o, 16);
+    v128.store(out + o, unaryVec(op, v0, a64));
+    v128.store(out + o, unaryVec(op, v1, a64), 16);
+  }
   for (; i + 4 <= end; i += 4) {
     const o = <usize>i << 2;
     v128.store(out + o, unaryVec(op, v128.load(x + o), a64));
@@ -291,6 +311,13 @@ export function unary(op: i32, x: usize, out: usize, n: i32, alpha: f64, tid: i3
 // @ts-ignore: decorator
 @inline function gradRange(op: i32, x: usize, y: usize, dy: usize, dx: usize, start: i32, end: i32): void {
   let i = start;
+  for (; i + 8 <= end; i += 8) {
+    const o = <usize>i << 2;
+    const g0 = gradVec(op, v128.load(x + o), v128.load(y + o), v128.load(dy + o));
+    const g1 = gradVec(op, v128.load(x + o, 16), v128.load(y + o, 16), v128.load(dy + o, 16));
+    v128.store(dx + o, g0);
+    v128.store(dx + o, g1, 16);
+  }
   for (; i + 4 <= end; i += 4) {
     const o = <usize>i << 2;
     v128.store(dx + o, gradVec(op, v128.load(x + o), v128.load(y + o), v128.load(dy + o)));
@@ -351,31 +378,45 @@ export function unaryGrad(
 
 // ---- dropout ----
 
+/** dropoutKeep's hash of element indices `index` (four lanes), from h0 = imul(seed ^ 0x9e3779b9, 0x85ebca6b). */
+// @ts-ignore: decorator
+@inline function dropoutHash(h0: v128, index: v128): v128 {
+  let h = v128.xor(h0, index);
+  h = i32x4.mul(v128.xor(h, i32x4.shr_u(h, 16)), i32x4.splat(0x7feb352d));
+  h = i32x4.mul(v128.xor(h, i32x4.shr_u(h, 15)), i32x4.splat(<i32>0x846ca68b));
+  return v128.xor(h, i32x4.shr_u(h, 16));
+}
+
 /**
  * out[i] = keep(i) ? x[i]·scale : 0 with the counter hash of dropoutKeep in
- * src/backend/kernels.ts, four indices at a time. keep(i) is h(i) ≥ threshold
- * (unsigned), threshold = ⌈p·2^32⌉ given as its low 32 bits; keepNone when it is 2^32.
+ * src/backend/kernels.ts. keep(i) is h(i) ≥ threshold (unsigned), where
+ * threshold = ⌈p·2^32⌉ is given as its low 32 bits, and keepNone is set when
+ * it is 2^32. x·scale is rounded from float64, as in the reference.
  */
 export function dropout(
   x: usize, out: usize, n: i32, seed: i32, threshold: i32, keepNone: i32, scale: f64, tid: i32, nthreads: i32,
 ): void {
   const start = elementShare(n, tid, nthreads);
   const end = elementShare(n, tid + 1, nthreads);
-  const seedHash = i32x4.splat((seed ^ <i32>0x9e3779b9) * <i32>0x85ebca6b);
+  const h0 = i32x4.splat((seed ^ <i32>0x9e3779b9) * <i32>0x85ebca6b);
   const limit = i32x4.splat(threshold);
   const none = i32x4.splat(keepNone ? -1 : 0);
   const scale64 = f64x2.splat(scale);
   let index = i32x4.add(i32x4.splat(start), i32x4(0, 1, 2, 3));
-  for (let i = start; i < end; i += 4) {
-    let h = v128.xor(seedHash, index);
-    h = i32x4.mul(v128.xor(h, i32x4.shr_u(h, 16)), i32x4.splat(0x7feb352d));
-    h = i32x4.mul(v128.xor(h, i32x4.shr_u(h, 15)), i32x4.splat(<i32>0x846ca68b));
-    h = v128.xor(h, i32x4.shr_u(h, 16));
-    const keep = v128.andnot(i32x4.ge_u(h, limit), none);
-    const count = end - i;
-    const v = count >= 4 ? v128.load(at(x, i)) : loadN(at(x, i), count);
-    const y = v128.and(viaF64(MUL_SCALAR, v, scale64), keep);
-    if (count >= 4) v128.store(at(out, i), y);
+  let i = start;
+  for (; i + 8 <= end; i += 8) {
+    const keep0 = v128.andnot(i32x4.ge_u(dropoutHash(h0, index), limit), none);
+    const keep1 = v128.andnot(i32x4.ge_u(dropoutHash(h0, i32x4.add(index, i32x4.splat(4))), limit), none);
+    const o = <usize>i << 2;
+    v128.store(out + o, v128.and(viaF64(MUL_SCALAR, v128.load(x + o), scale64), keep0));
+    v128.store(out + o, v128.and(viaF64(MUL_SCALAR, v128.load(x + o, 16), scale64), keep1), 16);
+    index = i32x4.add(index, i32x4.splat(8));
+  }
+  for (; i < end; i += 4) {
+    const count = min(4, end - i);
+    const keep = v128.andnot(i32x4.ge_u(dropoutHash(h0, index), limit), none);
+    const y = v128.and(viaF64(MUL_SCALAR, count == 4 ? v128.load(at(x, i)) : loadN(at(x, i), count), scale64), keep);
+    if (count == 4) v128.store(at(out, i), y);
     else storeN(at(out, i), y, count);
     index = i32x4.add(index, i32x4.splat(4));
   }

@@ -19,6 +19,18 @@ import { shareStart } from './simd';
   if (n > 2) v128.store32_lane(p, v, 2, 8);
 }
 
+/** All-ones in the first `count` lanes (count ≥ 4: all four). */
+// @ts-ignore: decorator
+@inline export function laneMask(count: i32): v128 {
+  return i32x4.gt_s(i32x4.splat(count), i32x4(0, 1, 2, 3));
+}
+
+/** v with the lanes from `count` on zeroed, so a partial vector adds nothing to a sum. */
+// @ts-ignore: decorator
+@inline export function keepLanes(v: v128, count: i32): v128 {
+  return count >= 4 ? v : v128.and(v, laneMask(count));
+}
+
 /**
  * Where thread tid's share of `count` elements starts, cut on 16-float
  * (64-byte) boundaries so that no two threads write the same cache line.

@@ -1,6 +1,7 @@
 // Row helpers shared by the reduction, softmax and loss kernels (not
 // kernels themselves, so assembly/index.ts does not re-export this file).
-import { at } from './lanes';
+import { at, keepLanes, loadN, storeN } from './lanes';
+import { vexp } from './math';
 
 // @ts-ignore: decorator
 @inline export function promoteHigh(v: v128): v128 {
@@ -51,7 +52,6 @@ export function rowMax(p: usize, n: i32): f32 {
   return v128.any_true(nan) ? NaN : m;
 }
 
-
 /** Σ a[i]·b[i] over [0, n) with float32 products summed in float64. */
 export function rowDot64(a: usize, b: usize, n: i32): f64 {
   let a0 = f64x2.splat(0);
@@ -84,4 +84,33 @@ export function rowDot64(a: usize, b: usize, n: i32): f64 {
 // @ts-ignore: decorator
 @inline export function demote4(lo: v128, hi: v128): v128 {
   return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+/** Σ e^{x − m} over the row, also storing the exponentials at out unless out is 0. */
+export function expSumRow(x: usize, out: usize, n: i32, m: f32): f64 {
+  const vm = f32x4.splat(m);
+  let acc0 = f64x2.splat(0);
+  let acc1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const e0 = vexp(f32x4.sub(v128.load(at(x, i)), vm));
+    const e1 = vexp(f32x4.sub(v128.load(at(x, i), 16), vm));
+    if (out) {
+      v128.store(at(out, i), e0);
+      v128.store(at(out, i), e1, 16);
+    }
+    acc0 = accumulate64(acc0, e0);
+    acc1 = accumulate64(acc1, e1);
+  }
+  for (; i < n; i += 4) {
+    const count = min(4, n - i);
+    const e = vexp(f32x4.sub(count == 4 ? v128.load(at(x, i)) : loadN(at(x, i), count), vm));
+    const kept = keepLanes(e, count);
+    if (out) {
+      if (count == 4) v128.store(at(out, i), e);
+      else storeN(at(out, i), e, count);
+    }
+    acc0 = accumulate64(acc0, kept);
+  }
+  return lanes64(f64x2.add(acc0, acc1));
 }

@@ -6,49 +6,15 @@
 // exponentials and dot products accumulate in float64.
 //
 // inner == 1: rows, vectorised along the row; threads split the rows.
-// inner > 1: vectorised over 4 columns at a time, walking the axis with
-// stride inner; threads split (outer × 16-column blocks).
+// inner > 1: rows are streamed into per-column running values
+// (assembly/columns.ts); threads split (outer × column chunks).
+import { CHUNK, chunkWidth, columnMaxes, columnScratchBytes } from './columns';
 import { at, loadN, storeN } from './lanes';
 import { log64, vexp } from './math';
-import { accumulate64, demote4, lanes64, rowDot64, rowMax, rowSum64 } from './rows';
+import { expSumRow, promoteHigh, rowDot64, rowMax, rowSum64 } from './rows';
 import { shareStart } from './simd';
 
 // ---- rows (inner == 1) ----
-
-/** Σ e^{x − m} over the row, also storing the exponentials at out unless out is 0. */
-function expSumRow(x: usize, out: usize, n: i32, m: f32): f64 {
-  const vm = f32x4.splat(m);
-  let acc0 = f64x2.splat(0);
-  let acc1 = f64x2.splat(0);
-  let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const e0 = vexp(f32x4.sub(v128.load(at(x, i)), vm));
-    const e1 = vexp(f32x4.sub(v128.load(at(x, i), 16), vm));
-    if (out) {
-      v128.store(at(out, i), e0);
-      v128.store(at(out, i), e1, 16);
-    }
-    acc0 = accumulate64(acc0, e0);
-    acc1 = accumulate64(acc1, e1);
-  }
-  for (; i < n; i += 4) {
-    const count = min(4, n - i);
-    const e = vexp(f32x4.sub(count == 4 ? v128.load(at(x, i)) : loadN(at(x, i), count), vm));
-    const kept = count == 4 ? e : v128.and(e, laneMask(count));
-    if (out) {
-      if (count == 4) v128.store(at(out, i), e);
-      else storeN(at(out, i), e, count);
-    }
-    acc0 = accumulate64(acc0, kept);
-  }
-  return lanes64(f64x2.add(acc0, acc1));
-}
-
-/** All-ones in the first `count` lanes. */
-// @ts-ignore: decorator
-@inline function laneMask(count: i32): v128 {
-  return i32x4.gt_s(i32x4.splat(count), i32x4(0, 1, 2, 3));
-}
 
 /** log Σ for a float64 sum of exponentials: −∞ for 0 (a row of −∞), NaN for NaN. */
 function logSum(sum: f64): f32 {
@@ -91,96 +57,127 @@ function softmaxGradRow(y: usize, dy: usize, dx: usize, n: i32, log: bool): void
   if (i < n) storeN(at(dx, i), f32x4.sub(loadN(at(dy, i), n - i), f32x4.mul(vexp(loadN(at(y, i), n - i)), sum)), n - i);
 }
 
-// ---- columns (inner > 1): `width` ≤ 4 columns at p, rows `stride` bytes apart ----
+// ---- columns (inner > 1): a chunk of w columns at x, rows `inner` floats apart ----
+// scratch: sums (f64 × CHUNK), then m (f32 × CHUNK), then aux (f32 × CHUNK)
 
 // @ts-ignore: decorator
-@inline function loadCols(p: usize, width: i32): v128 {
-  return width == 4 ? v128.load(p) : loadN(p, width);
+@inline function cols(p: usize, c: i32, w: i32): v128 {
+  return c + 4 <= w ? v128.load(at(p, c)) : loadN(at(p, c), w - c);
 }
 
 // @ts-ignore: decorator
-@inline function storeCols(p: usize, v: v128, width: i32): void {
-  if (width == 4) v128.store(p, v);
-  else storeN(p, v, width);
+@inline function storeCols(p: usize, c: i32, v: v128, w: i32): void {
+  if (c + 4 <= w) v128.store(at(p, c), v);
+  else storeN(at(p, c), v, w - c);
 }
 
-function softmaxColumns(x: usize, out: usize, axis: i32, stride: usize, width: i32, log: bool): void {
-  let m = f32x4.splat(-Infinity);
-  let nan = f32x4.splat(0);
-  for (let k = 0, p = x; k < axis; k++, p += stride) {
-    const v = loadCols(p, width);
-    m = f32x4.pmax(m, v);
-    nan = v128.or(nan, f32x4.ne(v, v));
-  }
-  m = v128.bitselect(f32x4.splat(NaN), m, nan);
-  m = v128.andnot(m, f32x4.eq(m, f32x4.splat(-Infinity)));
-  let lo = f64x2.splat(0);
-  let hi = f64x2.splat(0);
-  for (let k = 0, p = x, q = out; k < axis; k++, p += stride, q += stride) {
-    const e = vexp(f32x4.sub(loadCols(p, width), m));
-    if (!log) storeCols(q, e, width);
-    lo = f64x2.add(lo, f64x2.promote_low_f32x4(e));
-    hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(e, e, 2, 3, 2, 3)));
-  }
-  const sum = demote4(lo, hi);
-  if (!log) {
-    const inv = f32x4.div(f32x4.splat(1), sum);
-    for (let k = 0, q = out; k < axis; k++, q += stride) storeCols(q, f32x4.mul(loadCols(q, width), inv), width);
-    return;
-  }
-  // log of the float64 sums (a sum just above 1 must not round to 1 first)
-  const ls = f32x4(
-    logSum(f64x2.extract_lane(lo, 0)),
-    logSum(f64x2.extract_lane(lo, 1)),
-    logSum(f64x2.extract_lane(hi, 0)),
-    logSum(f64x2.extract_lane(hi, 1)),
-  );
-  for (let k = 0, p = x, q = out; k < axis; k++, p += stride, q += stride) {
-    storeCols(q, f32x4.sub(f32x4.sub(loadCols(p, width), m), ls), width);
+/** sums[c] += the first w − c (≤ 4) lanes of v, in float64. */
+// @ts-ignore: decorator
+@inline function addSums(sums: usize, c: i32, v: v128, w: i32): void {
+  const q = sums + (<usize>c << 3);
+  if (c + 4 <= w) {
+    v128.store(q, f64x2.add(v128.load(q), f64x2.promote_low_f32x4(v)));
+    v128.store(q, f64x2.add(v128.load(q, 16), promoteHigh(v)), 16);
+  } else {
+    store<f64>(q, load<f64>(q) + <f64>f32x4.extract_lane(v, 0));
+    if (w - c > 1) store<f64>(q, load<f64>(q, 8) + <f64>f32x4.extract_lane(v, 1), 8);
+    if (w - c > 2) store<f64>(q, load<f64>(q, 16) + <f64>f32x4.extract_lane(v, 2), 16);
   }
 }
 
-function softmaxGradColumns(y: usize, dy: usize, dx: usize, axis: i32, stride: usize, width: i32, log: bool): void {
-  let lo = f64x2.splat(0);
-  let hi = f64x2.splat(0);
+function softmaxColumns(x: usize, out: usize, inner: i32, axis: i32, w: i32, log: bool, scratch: usize): void {
+  const sums = scratch;
+  const m = scratch + CHUNK * 8;
+  const aux = m + CHUNK * 4;
+  const stride = <usize>inner << 2;
+  columnMaxes(x, inner, axis, w, m);
+  // a column that is all −∞ uses max 0 (the reference's rule)
+  for (let c = 0; c < w; c++) if (load<f32>(at(m, c)) == -Infinity) store<f32>(at(m, c), 0);
+  memory.fill(sums, 0, <usize>w << 3);
+  const w8 = w & ~7;
+  for (let k = 0, p = x, q = out; k < axis; k++, p += stride, q += stride) {
+    let c = 0;
+    for (; c < w8; c += 8) {
+      // two vectors at a time: exp is latency-bound
+      const e0 = vexp(f32x4.sub(v128.load(at(p, c)), v128.load(at(m, c))));
+      const e1 = vexp(f32x4.sub(v128.load(at(p, c), 16), v128.load(at(m, c), 16)));
+      if (!log) {
+        v128.store(at(q, c), e0);
+        v128.store(at(q, c), e1, 16);
+      }
+      addSums(sums, c, e0, w);
+      addSums(sums, c + 4, e1, w);
+    }
+    for (; c < w; c += 4) {
+      const e = vexp(f32x4.sub(cols(p, c, w), cols(m, c, w)));
+      if (!log) storeCols(q, c, e, w);
+      addSums(sums, c, e, w);
+    }
+  }
+  // aux = 1/Σ (softmax) or log Σ (log-softmax)
+  for (let c = 0; c < w; c++) {
+    const sum = load<f64>(sums + (<usize>c << 3));
+    store<f32>(at(aux, c), log ? logSum(sum) : <f32>(1 / sum));
+  }
+  for (let k = 0, p = x, q = out; k < axis; k++, p += stride, q += stride) {
+    for (let c = 0; c < w; c += 4) {
+      const y = log ? f32x4.sub(f32x4.sub(cols(p, c, w), cols(m, c, w)), cols(aux, c, w)) : f32x4.mul(cols(q, c, w), cols(aux, c, w));
+      storeCols(q, c, y, w);
+    }
+  }
+}
+
+function softmaxGradColumns(y: usize, dy: usize, dx: usize, inner: i32, axis: i32, w: i32, log: bool, scratch: usize): void {
+  const sums = scratch;
+  const dot = scratch + CHUNK * 8;
+  const stride = <usize>inner << 2;
+  memory.fill(sums, 0, <usize>w << 3);
   for (let k = 0, py = y, pd = dy; k < axis; k++, py += stride, pd += stride) {
-    const g = log ? loadCols(pd, width) : f32x4.mul(loadCols(pd, width), loadCols(py, width));
-    lo = f64x2.add(lo, f64x2.promote_low_f32x4(g));
-    hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(g, g, 2, 3, 2, 3)));
+    for (let c = 0; c < w; c += 4) {
+      const g = log ? cols(pd, c, w) : f32x4.mul(cols(pd, c, w), cols(py, c, w));
+      addSums(sums, c, g, w);
+    }
   }
-  const dot = demote4(lo, hi);
+  for (let c = 0; c < w; c++) store<f32>(at(dot, c), <f32>load<f64>(sums + (<usize>c << 3)));
   for (let k = 0, py = y, pd = dy, q = dx; k < axis; k++, py += stride, pd += stride, q += stride) {
-    const yv = loadCols(py, width);
-    const d = loadCols(pd, width);
-    storeCols(q, log ? f32x4.sub(d, f32x4.mul(vexp(yv), dot)) : f32x4.mul(yv, f32x4.sub(d, dot)), width);
+    for (let c = 0; c < w; c += 4) {
+      const yv = cols(py, c, w);
+      const d = cols(pd, c, w);
+      const s = cols(dot, c, w);
+      storeCols(q, c, log ? f32x4.sub(d, f32x4.mul(vexp(yv), s)) : f32x4.mul(yv, f32x4.sub(d, s)), w);
+    }
   }
 }
 
 // ---- kernels ----
 
-/** Softmax (log = 1: log-softmax) along the axis of x viewed as [outer, axis, inner]. */
-export function softmax(x: usize, out: usize, outer: i32, axis: i32, inner: i32, log: i32, tid: i32, nthreads: i32): void {
+/**
+ * Softmax (log = 1: log-softmax) along the axis of x viewed as [outer, axis, inner].
+ * scratch: columnScratchBytes() per thread (used when inner > 1).
+ */
+export function softmax(
+  x: usize, out: usize, outer: i32, axis: i32, inner: i32, log: i32, scratch: usize, tid: i32, nthreads: i32,
+): void {
   if (inner == 1) {
     const end = shareStart(outer, tid + 1, nthreads);
     for (let o = shareStart(outer, tid, nthreads); o < end; o++) softmaxRow(at(x, o * axis), at(out, o * axis), axis, log != 0);
     return;
   }
-  const blocks = (inner + 15) >> 4;
-  const stride = <usize>inner << 2;
-  const end = shareStart(outer * blocks, tid + 1, nthreads);
-  for (let item = shareStart(outer * blocks, tid, nthreads); item < end; item++) {
-    const o = item / blocks;
-    const c1 = min(inner, ((item - o * blocks) << 4) + 16);
-    for (let c = (item - o * blocks) << 4; c < c1; c += 4) {
-      const offset = o * axis * inner + c;
-      softmaxColumns(at(x, offset), at(out, offset), axis, stride, min(4, c1 - c), log != 0);
-    }
+  const width = chunkWidth(inner, nthreads);
+  const chunks = (inner + width - 1) / width;
+  const mine = scratch + <usize>(tid * columnScratchBytes());
+  const end = shareStart(outer * chunks, tid + 1, nthreads);
+  for (let item = shareStart(outer * chunks, tid, nthreads); item < end; item++) {
+    const o = item / chunks;
+    const c0 = (item - o * chunks) * width;
+    const offset = o * axis * inner + c0;
+    softmaxColumns(at(x, offset), at(out, offset), inner, axis, min(width, inner - c0), log != 0, mine);
   }
 }
 
-/** dx from y = softmax(x) (log = 1: log-softmax) and dy, same layout as softmax. */
+/** dx from y = softmax(x) (log = 1: log-softmax) and dy, same layout and scratch as softmax. */
 export function softmaxGrad(
-  y: usize, dy: usize, dx: usize, outer: i32, axis: i32, inner: i32, log: i32, tid: i32, nthreads: i32,
+  y: usize, dy: usize, dx: usize, outer: i32, axis: i32, inner: i32, log: i32, scratch: usize, tid: i32, nthreads: i32,
 ): void {
   if (inner == 1) {
     const end = shareStart(outer, tid + 1, nthreads);
@@ -189,15 +186,14 @@ export function softmaxGrad(
     }
     return;
   }
-  const blocks = (inner + 15) >> 4;
-  const stride = <usize>inner << 2;
-  const end = shareStart(outer * blocks, tid + 1, nthreads);
-  for (let item = shareStart(outer * blocks, tid, nthreads); item < end; item++) {
-    const o = item / blocks;
-    const c1 = min(inner, ((item - o * blocks) << 4) + 16);
-    for (let c = (item - o * blocks) << 4; c < c1; c += 4) {
-      const offset = o * axis * inner + c;
-      softmaxGradColumns(at(y, offset), at(dy, offset), at(dx, offset), axis, stride, min(4, c1 - c), log != 0);
-    }
+  const width = chunkWidth(inner, nthreads);
+  const chunks = (inner + width - 1) / width;
+  const mine = scratch + <usize>(tid * columnScratchBytes());
+  const end = shareStart(outer * chunks, tid + 1, nthreads);
+  for (let item = shareStart(outer * chunks, tid, nthreads); item < end; item++) {
+    const o = item / chunks;
+    const c0 = (item - o * chunks) * width;
+    const offset = o * axis * inner + c0;
+    softmaxGradColumns(at(y, offset), at(dy, offset), at(dx, offset), inner, axis, min(width, inner - c0), log != 0, mine);
   }
 }

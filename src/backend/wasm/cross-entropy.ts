@@ -9,7 +9,7 @@ export function crossEntropyKernel(ctx: WasmContext) {
     ctx.run(
       'crossEntropy',
       [logits.ptr, targets.ptr, loss.ptr, dlogits.ptr, p.rows, p.classes, p.ignoreIndex, p.labelSmoothing],
-      ctx.threadsFor(p.rows * p.classes, kernelGrains.crossEntropy),
+      Math.min(ctx.threadsFor(p.rows * p.classes, kernelGrains.crossEntropy), p.rows),
     );
   };
 }

@@ -28,11 +28,33 @@ const UNARY_OPS: readonly UnaryOp[] = [
   'rdivScalar',
 ];
 
-const MATH_OPS: ReadonlySet<UnaryOp> = new Set(['exp', 'log', 'tanh', 'sigmoid', 'gelu', 'geluTanh', 'silu']);
+/**
+ * Cost of one element of each unary op (and of its gradient) in cheap-element
+ * units (an add ≈ 0.19 ns, single thread), for the thread decision.
+ */
+export const UNARY_COST: Readonly<Record<UnaryOp, number>> = {
+  neg: 1,
+  abs: 1,
+  square: 1,
+  relu: 1,
+  sqrt: 1,
+  rsqrt: 1,
+  addScalar: 1,
+  mulScalar: 1,
+  rsubScalar: 1,
+  rdivScalar: 1,
+  exp: 4,
+  log: 4,
+  sigmoid: 7,
+  silu: 8,
+  tanh: 10,
+  gelu: 25,
+  geluTanh: 20,
+  powScalar: 150,
+};
 
-function unaryGrain(op: UnaryOp): number {
-  if (op === 'powScalar') return kernelGrains.pow;
-  return MATH_OPS.has(op) ? kernelGrains.transcendental : kernelGrains.elementwise;
+function unaryThreads(ctx: WasmContext, op: UnaryOp, n: number): number {
+  return ctx.threadsFor(n * UNARY_COST[op], kernelGrains.elementwise);
 }
 
 export function binaryKernel(ctx: WasmContext) {
@@ -55,18 +77,14 @@ export function binaryKernel(ctx: WasmContext) {
 export function unaryKernel(ctx: WasmContext) {
   return (x: Tensor, out: Tensor, p: UnaryParams): void => {
     if (x.size === 0) return;
-    ctx.run('unary', [UNARY_OPS.indexOf(p.op), x.ptr, out.ptr, x.size, p.alpha], ctx.threadsFor(x.size, unaryGrain(p.op)));
+    ctx.run('unary', [UNARY_OPS.indexOf(p.op), x.ptr, out.ptr, x.size, p.alpha], unaryThreads(ctx, p.op, x.size));
   };
 }
 
 export function unaryGradKernel(ctx: WasmContext) {
   return (x: Tensor, y: Tensor, dy: Tensor, dx: Tensor, p: UnaryParams): void => {
     if (x.size === 0) return;
-    ctx.run(
-      'unaryGrad',
-      [UNARY_OPS.indexOf(p.op), x.ptr, y.ptr, dy.ptr, dx.ptr, x.size, p.alpha],
-      ctx.threadsFor(x.size, unaryGrain(p.op)),
-    );
+    ctx.run('unaryGrad', [UNARY_OPS.indexOf(p.op), x.ptr, y.ptr, dy.ptr, dx.ptr, x.size, p.alpha], unaryThreads(ctx, p.op, x.size));
   };
 }
 
@@ -79,7 +97,7 @@ export function dropoutKernel(ctx: WasmContext) {
     ctx.run(
       'dropout',
       [x.ptr, out.ptr, x.size, p.seed | 0, threshold | 0, keepNone, 1 / (1 - p.p)],
-      ctx.threadsFor(x.size, kernelGrains.elementwise),
+      ctx.threadsFor(x.size, kernelGrains.dropout),
     );
   };
 }

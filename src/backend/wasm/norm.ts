@@ -9,15 +9,16 @@ export function normKernel(ctx: WasmContext) {
     ctx.run(
       'norm',
       [x.ptr, gamma.ptr, beta ? beta.ptr : 0, out.ptr, mean.ptr, rstd.ptr, p.rows, p.cols, p.eps, p.rms ? 1 : 0],
-      ctx.threadsFor(p.rows * p.cols, kernelGrains.norm),
+      Math.min(ctx.threadsFor(p.rows * p.cols, kernelGrains.norm), p.rows),
     );
   };
 }
 
 /**
  * dx per row on up to `threads` threads, each also summing its rows' dγ, dβ
- * into its own float64 partial row in scratch; then the partials are summed
- * with threads splitting the columns. No two threads write one element.
+ * into its own partial row in scratch (normPartialBytes per thread); then
+ * normGradReduce sums the partials with threads splitting the columns. No
+ * two threads write one element.
  */
 export function normGradKernel(ctx: WasmContext) {
   return (
@@ -35,7 +36,7 @@ export function normGradKernel(ctx: WasmContext) {
     const threads = Math.min(ctx.threadsFor(p.rows * p.cols, kernelGrains.norm), Math.max(p.rows, 1));
     const partials = ctx.scratch(ctx.wasm.exports.normPartialBytes(p.cols));
     const hasBeta = dbeta ? 1 : 0;
-    ctx.run('normGrad', [x.ptr, gamma.ptr, mean.ptr, rstd.ptr, dy.ptr, dx.ptr, partials, p.rows, p.cols, p.rms ? 1 : 0, hasBeta], threads);
+    ctx.run('normGrad', [x.ptr, gamma.ptr, mean.ptr, rstd.ptr, dy.ptr, dx.ptr, partials, p.rows, p.cols, p.rms ? 1 : 0], threads);
     ctx.run(
       'normGradReduce',
       [partials, dgamma.ptr, dbeta ? dbeta.ptr : 0, p.cols, threads, hasBeta],
