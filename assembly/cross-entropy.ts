@@ -38,7 +38,9 @@ export function crossEntropy(
     const logS = S >= 1 && S < Infinity ? log64(S) : NaN;
     const sumLogP = (SX - <f64>C * <f64>m) - <f64>C * logS;
     const logPt = (<f64>load<f32>(at(x, t)) - <f64>m) - logS;
-    store<f32>(at(loss, r), <f32>(-(1 - smoothing) * logPt - epsC * sumLogP));
+    // Without smoothing the Σ log p term is absent, not 0·(−∞) when a logit is −∞ (a masked class).
+    const smoothed = smoothing > 0 ? epsC * sumLogP : 0;
+    store<f32>(at(loss, r), <f32>(-(1 - smoothing) * logPt - smoothed));
     // dlogits = e/S − ε/C, then the target: p_t − 1 + ε − ε/C = −(S − e_t)/S + ε − ε/C
     const et = <f64>load<f32>(at(d, t));
     const inv = f32x4.splat(<f32>(1 / S));

@@ -258,8 +258,7 @@ for (const [build, backendOf] of builds)
         case 'silu':
           return mix(uniform(rng, n, -110, 110), [...special, -87.5, -103, 16]);
         case 'gelu':
-          // not +∞: the reference's erf(+∞) is NaN (its continued fraction meets ∞·0); wasm gives gelu(+∞) = +∞
-          return mix(uniform(rng, n, -5.5, 10), [0, -0, Number.NaN, Number.NEGATIVE_INFINITY, -Math.SQRT2, Math.SQRT2, -5.4, 6]);
+          return mix(uniform(rng, n, -5.5, 10), [...special, -Math.SQRT2, Math.SQRT2, -5.4, 6]);
         case 'geluTanh':
           return mix(uniform(rng, n, -6, 10), [...special, -5.9, 5.9]);
         case 'powScalar':
@@ -315,9 +314,9 @@ for (const [build, backendOf] of builds)
       }
     });
 
-    it('unary: the reference-limited tails of gelu and geluTanh agree absolutely', () => {
-      // the reference forms 1 + erf(x/√2) and 1 + tanh(u) in float64, which cancel
-      // below x ≈ −5.5: compare to 1e-14 absolute there (the wasm values are the accurate ones)
+    it('unary: the far negative tails of gelu and geluTanh agree relatively', () => {
+      // both sides avoid the cancellation of 1 + erf(x/√2) and 1 + tanh(u); below
+      // float32's normal range (1.2e-38) only an absolute match is meaningful
       const n = 4001;
       const x = f32(
         Float32Array.from({ length: n }, (_, i) => -14 + (8.5 * i) / (n - 1)),
@@ -330,7 +329,7 @@ for (const [build, backendOf] of builds)
           () => [Tensor.empty([n])],
           (k, [y]) => k(x, y, { op, alpha: 0 }),
         );
-        assertNear(got, want, op, () => 1e-14);
+        assertNear(got, want, op, () => 1e-37);
       }
     });
 

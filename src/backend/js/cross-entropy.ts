@@ -24,13 +24,15 @@ export function crossEntropy(logits: Tensor, targets: Tensor, loss: Tensor, dlog
     for (let c = 0; c < C; c++) max = Math.max(max, X[row + c]);
     let sum = 0;
     for (let c = 0; c < C; c++) sum += Math.exp(X[row + c] - max);
-    const logZ = max + Math.log(sum);
+    // log p_c = (x_c − max) − log Σ: kept apart so a confident row keeps its tiny loss.
+    const logSum = Math.log(sum);
     let sumLogP = 0;
     for (let c = 0; c < C; c++) {
-      const logp = X[row + c] - logZ;
+      const logp = X[row + c] - max - logSum;
       sumLogP += logp;
       D[row + c] = Math.exp(logp) - eps / C - (c === t ? 1 - eps : 0);
     }
-    L[r] = -(1 - eps) * (X[row + t] - logZ) - (eps / C) * sumLogP;
+    // Without smoothing the Σ log p term is absent (not 0·(−∞) when a logit is −∞).
+    L[r] = -(1 - eps) * (X[row + t] - max - logSum) - (eps > 0 ? (eps / C) * sumLogP : 0);
   }
 }

@@ -3,38 +3,44 @@ import type { BinaryOp, BinaryParams, UnaryOp, UnaryParams } from '../kernels.js
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
-export function erf(x: number): number {
-  // Abramowitz–Stegun 7.1.26 is only 1e-7 absolute; use a series / continued
-  // fraction split for ~1e-15, as the reference must be exact in float64.
-  const ax = Math.abs(x);
-  if (ax < 2.5) {
-    let term = x;
-    let sum = x;
-    const x2 = x * x;
-    for (let n = 1; n < 200; n++) {
-      term *= -x2 / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-    }
-    return (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  // erfc continued fraction (Lentz) for the tails.
-  let f = ax;
-  let c = ax;
+/** erfc for x ≥ 0 by its continued fraction (Lentz); accurate where erfc is tiny. */
+function erfcTail(x: number): number {
+  if (x > 27) return 0;
+  let f = x;
+  let c = x;
   let d = 0;
-  for (let n = 1; n < 200; n++) {
+  for (let n = 1; n < 300; n++) {
     const an = n / 2;
-    d = ax + an * d;
+    d = x + an * d;
     d = d === 0 ? 1e-300 : 1 / d;
-    c = ax + an / c;
+    c = x + an / c;
     if (c === 0) c = 1e-300;
     const delta = c * d;
     f *= delta;
     if (Math.abs(delta - 1) < 1e-16) break;
   }
-  const erfc = Math.exp(-ax * ax) / (f * Math.sqrt(Math.PI));
-  return x > 0 ? 1 - erfc : erfc - 1;
+  return Math.exp(-x * x) / (f * Math.sqrt(Math.PI));
+}
+
+/** erf by its Taylor series near 0 (~1e-16 relative); only for |x| < 2.5. */
+function erfSeries(x: number): number {
+  let term = x;
+  let sum = x;
+  const x2 = x * x;
+  for (let n = 1; n < 200; n++) {
+    term *= -x2 / n;
+    const add = term / (2 * n + 1);
+    sum += add;
+    if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
+/** erfc(x) = 1 − erf(x) in float64: series near 0, continued fraction in the tails (no cancellation). */
+export function erfc(x: number): number {
+  if (x >= 2.5) return erfcTail(x);
+  if (x <= -2.5) return 2 - erfcTail(-x);
+  return 1 - erfSeries(x);
 }
 
 export function unaryValue(op: UnaryOp, x: number, alpha: number): number {
@@ -60,9 +66,11 @@ export function unaryValue(op: UnaryOp, x: number, alpha: number): number {
     case 'relu':
       return x > 0 ? x : 0;
     case 'gelu':
-      return 0.5 * x * (1 + erf(x / Math.SQRT2));
+      // 0.5·x·(1 + erf(x/√2)) written with erfc: no cancellation for x ≪ 0, and +∞ at +∞
+      return 0.5 * x * erfc(-x / Math.SQRT2);
     case 'geluTanh':
-      return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+      // 0.5·(1 + tanh u) = σ(2u), again without the cancellation
+      return x / (1 + Math.exp(-2 * SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
     case 'silu':
       return x / (1 + Math.exp(-x));
     case 'addScalar':
@@ -102,7 +110,7 @@ export function unaryDerivative(op: UnaryOp, x: number, y: number, alpha: number
     case 'relu':
       return x > 0 ? 1 : 0;
     case 'gelu': {
-      const cdf = 0.5 * (1 + erf(x / Math.SQRT2));
+      const cdf = 0.5 * erfc(-x / Math.SQRT2);
       return cdf + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
     }
     case 'geluTanh': {

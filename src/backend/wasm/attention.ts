@@ -168,7 +168,8 @@ export function attentionKernels(ctx: WasmContext, tiling: AttentionTiling = def
       const partials = ctx.block('attentionDecodePartials', k.attentionDecodePartialsBytes(block()));
       const ptr = prepare({ ...base, partials }, k.attentionDecodeScratchBytes, threads);
       ctx.run('attentionDecode', [ptr], threads);
-      ctx.run('attentionDecodeMerge', [ptr], threads);
+      // The merge reads B·H·Nq·splits small records: one thread, no second wake-up.
+      ctx.run('attentionDecodeMerge', [ptr], 1);
     },
 
     rotary(x: Tensor, out: Tensor, cos: Tensor, sin: Tensor, positions: Tensor | null, p: RotaryParams): void {

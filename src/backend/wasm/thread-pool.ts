@@ -98,10 +98,11 @@ export class ThreadPool {
       localError = e;
     }
     const workers = this.size - 1;
-    for (;;) {
+    for (let spin = 0; ; spin++) {
       const done = Atomics.load(ctl, ControlSlot.Done);
       if (done >= workers) break;
-      if (isNode) Atomics.wait(ctl, ControlSlot.Done, done, 1000);
+      // Spin first (workers usually finish within microseconds of this thread), then sleep.
+      if (isNode && spin > 20000) Atomics.wait(ctl, ControlSlot.Done, done, 1000);
       if (this.workerError) throw this.workerError;
     }
     if (localError) throw localError;

@@ -5,7 +5,7 @@
 // (tid < nthreads), count itself done. Layout: see ControlSlot in thread-pool.ts.
 
 export const workerSource = `
-const SEQ = 0, DONE = 1, KERNEL = 2, NTHREADS = 3, ARGC = 4, ERROR = 5, READY = 6, ARGS_BYTE = 64;
+const SEQ = 0, DONE = 1, KERNEL = 2, NTHREADS = 3, ARGC = 4, ERROR = 5, READY = 6, ARGS_BYTE = 64, SPIN = 20000;
 function start(data) {
   const { module, memory, control, names, tid } = data;
   const ctl = new Int32Array(control);
@@ -16,6 +16,9 @@ function start(data) {
   Atomics.notify(ctl, READY);
   let seen = 0;
   for (;;) {
+    // Spin briefly before sleeping: kernels often come back to back (a decode
+    // and its merge, the ops of a training step), and a futex wake costs ~40 µs.
+    for (let spin = 0; spin < SPIN && Atomics.load(ctl, SEQ) === seen; spin++);
     Atomics.wait(ctl, SEQ, seen);
     seen = Atomics.load(ctl, SEQ);
     if (seen < 0) return;
