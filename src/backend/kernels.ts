@@ -5,27 +5,32 @@
 
 import type { Tensor } from '../tensor/tensor.js';
 
-export type UnaryOp =
-  | 'neg'
-  | 'exp'
-  | 'log'
-  | 'sqrt'
-  | 'rsqrt'
-  | 'abs'
-  | 'square'
-  | 'tanh'
-  | 'sigmoid'
-  | 'relu'
-  | 'gelu'
-  | 'geluTanh'
-  | 'silu'
-  | 'addScalar'
-  | 'mulScalar'
-  | 'powScalar'
-  | 'rsubScalar'
-  | 'rdivScalar';
+/** Every unary op; the wasm kernels use the position in this list as the op code. */
+export const UNARY_OPS = [
+  'neg',
+  'exp',
+  'log',
+  'sqrt',
+  'rsqrt',
+  'abs',
+  'square',
+  'tanh',
+  'sigmoid',
+  'relu',
+  'gelu',
+  'geluTanh',
+  'silu',
+  'addScalar',
+  'mulScalar',
+  'powScalar',
+  'rsubScalar',
+  'rdivScalar',
+] as const;
+export type UnaryOp = (typeof UNARY_OPS)[number];
 
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum' | 'equal';
+/** Every binary op; the position is the wasm op code. */
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'equal'] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
 
 export interface MatmulParams {
   batch: number;

@@ -1,32 +1,9 @@
 import type { Tensor } from '../../tensor/tensor.js';
 import { binary as binaryReference } from '../js/elementwise.js';
-import type { BinaryOp, BinaryParams, DropoutParams, UnaryOp, UnaryParams } from '../kernels.js';
+import { BINARY_OPS, type BinaryParams, type DropoutParams, UNARY_OPS, type UnaryOp, type UnaryParams } from '../kernels.js';
 import type { WasmContext } from './context.js';
 import { kernelGrains } from './grains.js';
 import { mergeDims } from './strided.js';
-
-/** Op codes of assembly/elementwise.ts: the position in these lists. */
-const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'equal'];
-const UNARY_OPS: readonly UnaryOp[] = [
-  'neg',
-  'exp',
-  'log',
-  'sqrt',
-  'rsqrt',
-  'abs',
-  'square',
-  'tanh',
-  'sigmoid',
-  'relu',
-  'gelu',
-  'geluTanh',
-  'silu',
-  'addScalar',
-  'mulScalar',
-  'powScalar',
-  'rsubScalar',
-  'rdivScalar',
-];
 
 /**
  * Cost of one element of each unary op (and of its gradient) in cheap-element
