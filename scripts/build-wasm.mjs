@@ -1,7 +1,8 @@
 // Compiles assembly/ into the four wasm variants attune chooses from at load
 // time: relaxed-SIMD or plain SIMD128 (feature-detected), and shared memory
 // for threads or plain memory where SharedArrayBuffer is unavailable.
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import asc from 'assemblyscript/asc';
 
 const variants = [
@@ -10,6 +11,25 @@ const variants = [
   { name: 'attune-relaxed', relaxed: true, shared: false },
   { name: 'attune-simd', relaxed: false, shared: false },
 ];
+
+// A build takes minutes (-O3, four variants): skip it when the sources, this
+// script and the compiler are what the last build used.
+const inputs = [
+  ...readdirSync('assembly')
+    .sort()
+    .map((f) => `assembly/${f}`),
+  'scripts/build-wasm.mjs',
+  'node_modules/assemblyscript/package.json',
+];
+const hash = createHash('sha256');
+for (const f of inputs) hash.update(f).update(readFileSync(f));
+const stamp = hash.digest('hex');
+const stampFile = 'wasm/build-stamp';
+const built = variants.every((v) => existsSync(`wasm/${v.name}.wasm`));
+if (built && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) {
+  console.log('build-wasm: up to date');
+  process.exit(0);
+}
 
 mkdirSync('wasm', { recursive: true });
 for (const v of variants) {
@@ -40,4 +60,5 @@ for (const v of variants) {
     process.exit(1);
   }
 }
+writeFileSync(stampFile, stamp);
 console.log(`build-wasm: built ${variants.map((v) => v.name).join(', ')}`);
