@@ -9,6 +9,7 @@ export type { KernelTable } from './backend/kernels.js';
 export { getThreads, ready, setThreads, wasmError } from './backend/setup.js';
 export { WasmBackend } from './backend/wasm/index.js';
 export * from './ops/index.js';
+export { AdamW, type AdamWOptions } from './optim/adamw.js';
 export {
   arange,
   fans,
