@@ -1,6 +1,12 @@
 // Seeded randomness: the same seed gives the same numbers everywhere.
 // xoshiro128** for streams, splitmix32 to expand a seed into its state.
 
+/** A generator's state as plain JSON. */
+export interface RngState {
+  words: number[];
+  spareNormal: number | null;
+}
+
 export class Rng {
   private s0: number;
   private s1: number;
@@ -36,6 +42,20 @@ export class Rng {
     return result;
   }
 
+  /** The generator's full state (four words and the spare normal), for checkpoints. */
+  getState(): RngState {
+    return { words: [this.s0, this.s1, this.s2, this.s3], spareNormal: this.spareNormal };
+  }
+
+  /** Restores a state from getState(): the stream continues exactly where it was. */
+  setState(state: RngState): void {
+    const { words, spareNormal } = state;
+    if (words.length !== 4 || words.some((w) => !Number.isInteger(w)))
+      throw new Error(`Rng: a state has 4 integer words, got ${JSON.stringify(words)}`);
+    [this.s0, this.s1, this.s2, this.s3] = words.map((w) => w | 0) as [number, number, number, number];
+    this.spareNormal = spareNormal;
+  }
+
   /** Uniform in [0, 1). */
   uniform(): number {
     return this.nextU32() / 4294967296;
@@ -66,6 +86,15 @@ let globalRng = new Rng(0x5eed);
 /** Reseeds the generator used when an op is given no seed of its own. */
 export function manualSeed(seed: number): void {
   globalRng = new Rng(seed);
+}
+
+/** The state of the global generator (what ops without a seed draw from), for checkpoints. */
+export function getRngState(): RngState {
+  return globalRng.getState();
+}
+
+export function setRngState(state: RngState): void {
+  globalRng.setState(state);
 }
 
 /** A generator for one call: its own seed when given, else drawn from the global stream. */
