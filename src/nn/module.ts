@@ -196,7 +196,11 @@ export abstract class Module {
       for (const [, { tensor }] of m.ownParameters) own += tensor.size;
       const total = depth === 0 ? this.numParameters() : m.numParameters();
       const label = `${'  '.repeat(depth)}${name === '' ? '' : `${name} `}(${m.constructor.name})`;
-      rows.push([label, shapes.get(m) ?? (inputs ? '(not called)' : '?'), String(m.children.size === 0 ? own : total)]);
+      rows.push([
+        label,
+        shapes.get(m) ?? (m instanceof ModuleList ? '' : inputs ? '(not called)' : '?'),
+        String(m.children.size === 0 ? own : total),
+      ]);
       for (const [childName, child] of m.children) visit(childName, child, depth + 1);
     };
     visit('', this, 0);
@@ -219,15 +223,14 @@ export abstract class Module {
     ].join('\n');
   }
 
-  /** Frees every parameter and buffer of this module and its descendants. */
+  /** Frees every parameter and buffer of this module and its descendants (children's own dispose() included). */
   dispose(): void {
-    for (const [, m] of this.namedModules()) {
-      for (const { tensor } of m.ownParameters.values()) {
-        tensor.grad?.dispose();
-        tensor.dispose();
-      }
-      for (const t of m.ownBuffers.values()) t.dispose();
+    for (const { tensor } of this.ownParameters.values()) {
+      tensor.grad?.dispose();
+      tensor.dispose();
     }
+    for (const t of this.ownBuffers.values()) t.dispose();
+    for (const child of this.children.values()) child.dispose();
   }
 
   private traceOutputShapes(inputs: readonly SummaryInput[]): Map<Module, string> {
