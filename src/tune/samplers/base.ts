@@ -17,6 +17,8 @@ export interface Sampler {
    * `trial.systemAttrs.constraints` here; the Study should persist the frozen trial's systemAttrs after it.
    */
   afterTrial?(study: StudyView, trial: FrozenTrial, state: TrialState, values: number[] | null): void;
+  /** True when the sampler has nothing new left to propose (a grid fully taken): the Study should stop. */
+  isExhausted?(study: StudyView): boolean;
 }
 
 /** Optuna's constraints_func: one value per constraint, feasible when every value is <= 0. */

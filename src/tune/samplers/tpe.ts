@@ -1,0 +1,234 @@
+// TPESampler: the Tree-structured Parzen Estimator (Bergstra et al. 2011; Optuna's TPESampler).
+//
+// The finished trials are ranked and split: the best γ(n) form the "below" set l(x), the rest
+// the "above" set g(x). Each set becomes a Parzen estimator (parzen-estimator.ts); nEiCandidates
+// points are drawn from l and the one with the largest log l(x) − log g(x) is proposed.
+//
+// Ranking (best first): COMPLETE trials by value (several objectives: non-domination rank, then
+// crowding distance); with constraints, feasible COMPLETE trials first, then infeasible ones by
+// total violation; then PRUNED trials, deeper last step first, then by their last intermediate
+// value; then (constant liar) RUNNING trials, treated as the worst so parallel workers spread out.
+//
+// Univariate (default): each parameter on its own, from every trial that has it. Multivariate:
+// the parameters of the intersection search space (or, with `group`, of each group of parameters
+// that always occur together, for conditional spaces) jointly, with a product kernel.
+
+import type { Rng } from '../../tensor/random.js';
+import { contains, type Distribution, isSingle, type ParamValue, toExternal, toInternal } from '../distributions.js';
+import type { FrozenTrial, StudyView, TrialState } from '../frozen-trial.js';
+import { type ConstraintsFunc, constraintViolation, directionSign, recordConstraints, type Sampler, trialConstraints } from './base.js';
+import { crowdingDistance, nonDominatedSort } from './pareto.js';
+import { ParzenEstimator, type ParzenEstimatorParameters } from './parzen-estimator.js';
+import { samplerRng, sampleUniform } from './random.js';
+import { groupDecomposedSearchSpace, intersectionSearchSpace, withoutSingles } from './search-space.js';
+
+export interface TPESamplerOptions {
+  seed?: number;
+  /** random sampling until this many trials have finished (default 10) */
+  nStartupTrials?: number;
+  /** candidates drawn from l(x) per proposal (default 24) */
+  nEiCandidates?: number;
+  multivariate?: boolean;
+  /** with multivariate: decompose conditional spaces into groups sampled separately */
+  group?: boolean;
+  /** treat RUNNING trials as the worst ones (for parallel workers) */
+  constantLiar?: boolean;
+  constraintsFunc?: ConstraintsFunc;
+  priorWeight?: number;
+  considerMagicClip?: boolean;
+  considerEndpoints?: boolean;
+  /** size of the "below" set for n ranked trials (default min(⌈0.1·n⌉, 25)) */
+  gamma?: (n: number) => number;
+  /** weights of n observations in trial order (default: flat, older ones ramped down past 25) */
+  weights?: (n: number) => ArrayLike<number>;
+}
+
+export function defaultGamma(n: number): number {
+  return Math.min(Math.ceil(0.1 * n), 25);
+}
+
+export function defaultWeights(n: number): Float64Array {
+  const w = new Float64Array(n).fill(1);
+  if (n >= 25) {
+    const ramp = n - 25;
+    for (let i = 0; i < ramp; i++) w[i] = ramp === 1 ? 1 / n : 1 / n + ((1 - 1 / n) * i) / (ramp - 1);
+  }
+  return w;
+}
+
+/** Trials of a study ranked best first, and how many of them are "below". */
+interface Split {
+  below: FrozenTrial[];
+  above: FrozenTrial[];
+  /** finished (COMPLETE or PRUNED) trials among the ranked ones */
+  nFinished: number;
+}
+
+export class TPESampler implements Sampler {
+  private readonly rng: Rng;
+  private readonly nStartupTrials: number;
+  private readonly nEiCandidates: number;
+  private readonly multivariate: boolean;
+  private readonly group: boolean;
+  private readonly constantLiar: boolean;
+  private readonly constraintsFunc: ConstraintsFunc | undefined;
+  private readonly gamma: (n: number) => number;
+  private readonly weights: (n: number) => ArrayLike<number>;
+  private readonly parzen: ParzenEstimatorParameters;
+
+  constructor(options: TPESamplerOptions = {}) {
+    this.rng = samplerRng(options.seed);
+    this.nStartupTrials = options.nStartupTrials ?? 10;
+    this.nEiCandidates = options.nEiCandidates ?? 24;
+    if (!(Number.isInteger(this.nStartupTrials) && this.nStartupTrials >= 0)) {
+      throw new Error(`TPESampler: nStartupTrials must be an integer >= 0, got ${options.nStartupTrials}`);
+    }
+    if (!(Number.isInteger(this.nEiCandidates) && this.nEiCandidates >= 1)) {
+      throw new Error(`TPESampler: nEiCandidates must be an integer >= 1, got ${options.nEiCandidates}`);
+    }
+    this.multivariate = options.multivariate ?? false;
+    this.group = options.group ?? false;
+    if (this.group && !this.multivariate) throw new Error('TPESampler: group=true needs multivariate=true');
+    this.constantLiar = options.constantLiar ?? false;
+    this.constraintsFunc = options.constraintsFunc;
+    this.gamma = options.gamma ?? defaultGamma;
+    this.weights = options.weights ?? defaultWeights;
+    this.parzen = {
+      priorWeight: options.priorWeight ?? 1,
+      considerMagicClip: options.considerMagicClip ?? true,
+      considerEndpoints: options.considerEndpoints ?? false,
+      multivariate: this.multivariate,
+    };
+  }
+
+  inferRelativeSearchSpace(study: StudyView, _trial: FrozenTrial): Record<string, Distribution> {
+    if (!this.multivariate) return {};
+    const trials = study.getTrials({ states: ['COMPLETE', 'PRUNED'] });
+    if (!this.group) return withoutSingles(intersectionSearchSpace(trials));
+    const space: Record<string, Distribution> = {};
+    for (const g of groupDecomposedSearchSpace(trials)) Object.assign(space, withoutSingles(g));
+    return space;
+  }
+
+  sampleRelative(study: StudyView, trial: FrozenTrial, space: Record<string, Distribution>): Record<string, ParamValue> {
+    if (Object.keys(space).length === 0) return {};
+    const subspaces = this.group
+      ? groupDecomposedSearchSpace(study.getTrials({ states: ['COMPLETE', 'PRUNED'] }))
+          .map((g) => withoutSingles(Object.fromEntries(Object.entries(g).filter(([name]) => name in space))))
+          .filter((g) => Object.keys(g).length > 0)
+      : [space];
+    const out: Record<string, ParamValue> = {};
+    for (const sub of subspaces) Object.assign(out, this.sampleJointly(study, trial, sub));
+    return out;
+  }
+
+  sampleIndependent(study: StudyView, trial: FrozenTrial, name: string, distribution: Distribution): ParamValue {
+    if (isSingle(distribution)) return distribution.kind === 'categorical' ? distribution.choices[0]! : distribution.low;
+    const split = this.split(study, trial, null);
+    if (split.nFinished < this.nStartupTrials) return sampleUniform(this.rng, distribution);
+    return this.proposeFrom(split, { [name]: distribution })[name]!;
+  }
+
+  afterTrial(_study: StudyView, trial: FrozenTrial, state: TrialState, _values: number[] | null): void {
+    recordConstraints(trial, state, this.constraintsFunc);
+  }
+
+  /** One joint proposal over `space` from the trials that have all of its parameters; {} before startup. */
+  private sampleJointly(study: StudyView, trial: FrozenTrial, space: Record<string, Distribution>): Record<string, ParamValue> {
+    const split = this.split(study, trial, space);
+    if (split.nFinished < this.nStartupTrials) return {};
+    return this.proposeFrom(split, space);
+  }
+
+  private proposeFrom(split: Split, space: Record<string, Distribution>): Record<string, ParamValue> {
+    const below = this.estimator(split.below, space);
+    const above = this.estimator(split.above, space);
+    const candidates = below.sample(this.rng, this.nEiCandidates);
+    const logL = below.logPdf(candidates);
+    const logG = above.logPdf(candidates);
+    let best = 0;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < this.nEiCandidates; i++) {
+      const score = logL[i]! - logG[i]!;
+      if (score > bestScore) {
+        bestScore = score;
+        best = i;
+      }
+    }
+    const out: Record<string, ParamValue> = {};
+    for (const [name, d] of Object.entries(space)) out[name] = toExternal(d, candidates[name]![best]!);
+    return out;
+  }
+
+  /** A Parzen estimator from the trials whose value of every parameter of `space` fits it. */
+  private estimator(trials: readonly FrozenTrial[], space: Record<string, Distribution>): ParzenEstimator {
+    const names = Object.keys(space);
+    const kept = trials
+      .filter((t) => names.every((n) => n in t.params && contains(space[n]!, t.params[n]!)))
+      .sort((a, b) => a.number - b.number);
+    const observations: Record<string, Float64Array> = {};
+    for (const n of names) observations[n] = Float64Array.from(kept, (t) => toInternal(space[n]!, t.params[n]!));
+    return new ParzenEstimator(observations, space, this.parzen, this.weights(kept.length));
+  }
+
+  /**
+   * Ranks the study's trials (other than `trial`) best first and splits off the best γ(n).
+   * With `space`, only trials holding every parameter of it take part (multivariate).
+   */
+  private split(study: StudyView, trial: FrozenTrial, space: Record<string, Distribution> | null): Split {
+    const states: TrialState[] = this.constantLiar ? ['COMPLETE', 'PRUNED', 'RUNNING'] : ['COMPLETE', 'PRUNED'];
+    let trials = study.getTrials({ states }).filter((t) => t.number !== trial.number);
+    if (space !== null) {
+      const names = Object.keys(space);
+      trials = trials.filter((t) => names.every((n) => n in t.params));
+    }
+    const ranked = this.rank(study, trials);
+    const nBelow = Math.min(ranked.length, Math.max(0, Math.floor(this.gamma(ranked.length))));
+    const nFinished = trials.filter((t) => t.state !== 'RUNNING').length;
+    return { below: ranked.slice(0, nBelow), above: ranked.slice(nBelow), nFinished };
+  }
+
+  private rank(study: StudyView, trials: readonly FrozenTrial[]): FrozenTrial[] {
+    const signs = study.directions.map(directionSign);
+    const feasible: FrozenTrial[] = [];
+    const infeasible: { t: FrozenTrial; v: number }[] = [];
+    const pruned: FrozenTrial[] = [];
+    const rest: FrozenTrial[] = [];
+    for (const t of trials) {
+      if (t.state === 'COMPLETE' && t.values !== null && t.values.length === signs.length) {
+        const c = this.constraintsFunc || t.systemAttrs.constraints !== undefined ? trialConstraints(t, this.constraintsFunc) : null;
+        const v = c === null ? 0 : constraintViolation(c);
+        if (v > 0) infeasible.push({ t, v });
+        else feasible.push(t);
+      } else if (t.state === 'PRUNED' && t.intermediateValues.size > 0) pruned.push(t);
+      else rest.push(t);
+    }
+    const loss = (t: FrozenTrial): number[] => t.values!.map((v, i) => (Number.isNaN(v) ? Number.POSITIVE_INFINITY : signs[i]! * v));
+    let rankedFeasible: FrozenTrial[];
+    if (signs.length === 1) {
+      rankedFeasible = feasible.sort((a, b) => loss(a)[0]! - loss(b)[0]! || a.number - b.number);
+    } else {
+      const values = feasible.map(loss);
+      rankedFeasible = [];
+      for (const front of nonDominatedSort(values)) {
+        const dist = crowdingDistance(front, values);
+        front.sort((a, b) => dist.get(b)! - dist.get(a)! || a - b);
+        for (const i of front) rankedFeasible.push(feasible[i]!);
+      }
+    }
+    infeasible.sort((a, b) => a.v - b.v || a.t.number - b.t.number);
+    const s0 = signs[0]!;
+    const lastOf = (t: FrozenTrial): [number, number] => {
+      let step = Number.NEGATIVE_INFINITY;
+      for (const k of t.intermediateValues.keys()) if (k > step) step = k;
+      const v = s0 * t.intermediateValues.get(step)!;
+      return [step, Number.isNaN(v) ? Number.POSITIVE_INFINITY : v];
+    };
+    pruned.sort((a, b) => {
+      const [sa, va] = lastOf(a);
+      const [sb, vb] = lastOf(b);
+      return sb - sa || va - vb || a.number - b.number;
+    });
+    return [...rankedFeasible, ...infeasible.map((x) => x.t), ...pruned, ...rest];
+  }
+}
