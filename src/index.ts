@@ -8,6 +8,7 @@ export { type Backend, getBackend, listBackends, registerBackend, setBackend, wi
 export type { KernelTable } from './backend/kernels.js';
 export { getThreads, ready, setThreads, wasmError } from './backend/setup.js';
 export { WasmBackend } from './backend/wasm/index.js';
+export * from './nn/index.js';
 export * from './ops/index.js';
 export { AdamW, type AdamWOptions } from './optim/adamw.js';
 export {
