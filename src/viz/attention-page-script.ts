@@ -14,7 +14,7 @@ export const ATTENTION_PAGE_SCRIPT = `
     layer.overviews = layer.overviews.map((o) => ({ rows: o.rows, cols: o.cols, data: decode(o.data) }));
     layer.full = layer.full.map((f) => (f ? decode(f) : null));
   }
-  const state = { layer: A.layers.length - 1, heads: A.layers[0].overviews.map(() => true), detailHead: -1, zoom: null };
+  const state = { layer: A.layers.length - 1, heads: A.layers[0].overviews.slice(1).map(() => true), detailHead: -1, zoom: null };
   const el = (id) => document.getElementById(id);
 
   function color(v) { const c = RAMP[Math.min(255, Math.max(0, v | 0))]; return 'rgb(' + c[0] + ',' + c[1] + ',' + c[2] + ')'; }
@@ -23,7 +23,7 @@ export const ATTENTION_PAGE_SCRIPT = `
   function matrix(layerIndex, head) {
     const layer = A.layers[layerIndex];
     const k = head < 0 ? layer.overviews.length - 1 : head;
-    return { full: layer.full[k], overview: layer.overviews[k], rows: layer.queryLength, cols: layer.keyLength };
+    return { full: layer.full[k], overview: layer.overviews[k], rows: layer.queryLength, cols: layer.keyLength, max: layer.maxes[k] };
   }
 
   function drawCells(ctx, src, r0, r1, c0, c1, width, height) {
@@ -66,12 +66,12 @@ export const ATTENTION_PAGE_SCRIPT = `
     const ctx = canvas.getContext('2d');
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.font = '12px sans-serif'; ctx.textBaseline = 'middle';
-    const xl = 150, xr = 370;
+    const xl = 170, xr = 350;
+    const short = (t) => (t.length > 22 ? t.slice(0, 21) + '…' : t);
     ctx.fillStyle = '#222'; ctx.textAlign = 'right';
-    q.forEach((t, i) => ctx.fillText(t, xl - 6, top + rowH * (i + 0.5)));
+    q.forEach((t, i) => ctx.fillText(short(t), xl - 6, top + rowH * (i + 0.5)));
     ctx.textAlign = 'left';
-    k.forEach((t, j) => ctx.fillText(t, xr + 6, top + rowH * (j + 0.5)));
-    ctx.globalCompositeOperation = 'multiply';
+    k.forEach((t, j) => ctx.fillText(short(t), xr + 6, top + rowH * (j + 0.5)));
     let drawn = 0;
     state.heads.forEach((on, h) => {
       if (!on) return;
@@ -86,7 +86,7 @@ export const ATTENTION_PAGE_SCRIPT = `
         drawn++;
       }
     });
-    ctx.globalAlpha = 1; ctx.globalCompositeOperation = 'source-over';
+    ctx.globalAlpha = 1;
     canvas.dataset.lines = String(drawn);
   }
 
@@ -94,7 +94,7 @@ export const ATTENTION_PAGE_SCRIPT = `
     const grid = el('model-view');
     grid.innerHTML = '';
     const numHeads = A.layers[0].overviews.length - 1;
-    grid.style.gridTemplateColumns = 'auto repeat(' + numHeads + ', 84px)';
+    grid.style.gridTemplateColumns = '120px repeat(' + numHeads + ', 84px)';
     grid.appendChild(document.createElement('div'));
     for (let h = 0; h < numHeads; h++) { const d = document.createElement('div'); d.textContent = 'head ' + h; d.className = 'muted'; grid.appendChild(d); }
     A.layers.forEach((layer, l) => {
@@ -139,6 +139,15 @@ export const ATTENTION_PAGE_SCRIPT = `
       drawDetail();
     });
     canvas.addEventListener('dblclick', () => { state.zoom = null; drawDetail(); });
+    canvas.addEventListener('mousemove', (e) => {
+      const layer = A.layers[state.layer];
+      const z = state.zoom || { r0: 0, r1: layer.queryLength, c0: 0, c1: layer.keyLength };
+      const i = z.r0 + Math.floor((e.offsetY * (z.r1 - z.r0)) / canvas.height), j = z.c0 + Math.floor((e.offsetX * (z.c1 - z.c0)) / canvas.width);
+      const src = matrix(state.layer, state.detailHead);
+      const keys = layer.kind === 'cross' ? A.keyLabels : A.queryLabels;
+      const weight = src.full ? ((src.full[i * src.cols + j] / 255) * src.max).toFixed(3) : 'see zoom';
+      el('detail-hover').textContent = 'query ' + i + ' "' + A.queryLabels[i] + '" → key ' + j + ' "' + keys[j] + '": weight ' + weight;
+    });
   }
 
   function drawImage() {

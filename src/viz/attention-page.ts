@@ -45,6 +45,7 @@ function pageLayers(maps: AttentionMaps) {
       kind: layer.kind,
       queryLength: layer.queryLength,
       keyLength: layer.keyLength,
+      maxes: matrices.map((m) => m.reduce((a, b) => Math.max(a, b), 0)),
       overviews: matrices.map((m) => {
         const o = downsampleMax(m, layer.queryLength, layer.keyLength, OVERVIEW, OVERVIEW);
         return { rows: o.rows, cols: o.cols, data: base64(quantize(o.data)) };
@@ -98,11 +99,12 @@ export function renderAttentionHtml(maps: AttentionMaps, options: AttentionPageO
 <h2>Model view</h2><p class="muted">Rows are layers, columns heads; click a map to open it below.</p>
 <div id="model-view" class="grid"></div>
 <h2>Heatmap</h2><div class="controls"><label>Show <select id="detail-head"></select></label></div>
-<canvas id="detail" style="border:1px solid #ccc;cursor:crosshair"></canvas><p id="detail-caption" class="muted"></p>
+<canvas id="detail" style="border:1px solid #ccc;cursor:crosshair"></canvas><p id="detail-caption" class="muted"></p><p id="detail-hover"></p>
 ${image ? '<h2>Over the image</h2><div class="controls"><label>Map <select id="image-map"></select></label></div><canvas id="image-view"></canvas>' : ''}`;
   return renderPage({
     title,
-    style: '.grid { display: grid; gap: 4px; align-items: center; } canvas.thumb { cursor: pointer; border: 1px solid #ddd; }',
+    style:
+      '.grid { display: grid; gap: 4px; align-items: center; justify-content: start; } canvas.thumb { cursor: pointer; border: 1px solid #ddd; }',
     body,
     data: { attention: data },
     scripts: [ATTENTION_PAGE_SCRIPT],
