@@ -24,7 +24,7 @@ describe('Linear', () => {
     const fc = new at.Linear(3, 4, { seed: 2, ...f64 });
     fc.bias?.view().set([0.1, -0.2, 0.3, 0.05]);
     const x = seeded64([2, 2, 3], 11);
-    gradcheck((xi, w, b) => (void w, void b, loss(fc.forward(xi))), [x, fc.weight, fc.bias as at.Tensor]);
+    gradcheck((xi) => loss(fc.forward(xi)), [x, fc.weight, fc.bias as at.Tensor]);
   });
 });
 
@@ -38,7 +38,7 @@ describe('Embedding', () => {
     assertClose(y.view(), [...W.slice(12, 15), ...W.slice(0, 3), ...W.slice(12, 15)]);
     assert.equal(emb.numParameters(), 15);
     assert.equal(emb.parameterKinds().get('weight'), 'embedding');
-    gradcheck((w) => (void w, loss(emb.forward(ids))), [emb.weight]);
+    gradcheck(() => loss(emb.forward(ids)), [emb.weight]);
     assert.throws(() => emb.forward(at.ones([2])), /Embedding: ids must be int32, got float32/);
   });
 });
@@ -60,10 +60,10 @@ describe('LayerNorm and RMSNorm', () => {
     const ln = new at.LayerNorm(3, f64);
     ln.weight.view().set([1.5, -0.5, 1]);
     ln.bias.view().set([0.1, 0.2, -0.3]);
-    gradcheck((x, g, b) => (void g, void b, loss(ln.forward(x))), [seeded64([2, 3], 3), ln.weight, ln.bias]);
+    gradcheck((x) => loss(ln.forward(x)), [seeded64([2, 3], 3), ln.weight, ln.bias]);
     const rms = new at.RMSNorm(3, f64);
     rms.weight.view().set([0.5, 2, -1]);
-    gradcheck((x, g) => (void g, loss(rms.forward(x))), [seeded64([2, 3], 4), rms.weight]);
+    gradcheck((x) => loss(rms.forward(x)), [seeded64([2, 3], 4), rms.weight]);
   });
 });
 
@@ -102,7 +102,7 @@ describe('FeedForward', () => {
       ffn.namedParameters().map(([n]) => n),
       ['gate.weight', 'up.weight', 'down.weight'],
     );
-    gradcheck((x, ...ws) => (void ws, loss(ffn.forward(x))), [seeded64([2, 3], 5), ...ffn.parameters()]);
+    gradcheck((x) => loss(ffn.forward(x)), [seeded64([2, 3], 5), ...ffn.parameters()]);
     assert.throws(
       () => new at.FeedForward({ dim: 3, activation: 'tanh' as 'gelu' }),
       /activation must be 'gelu', 'relu' or 'swiglu', got 'tanh'/,
