@@ -1,5 +1,7 @@
 // Functional gradients, JAX-style: valueAndGrad(f)(...inputs) runs f and
 // backward in one tidy scope and returns the value and d value / d input.
+// The value comes back without its graph (as after PyTorch's backward), so
+// what the graph held is freed at once.
 
 import { keep, tidy } from '../tensor/scope.js';
 import { formatShape } from '../tensor/shape.js';
@@ -19,6 +21,7 @@ export function valueAndGrad(f: (...inputs: Tensor[]) => Tensor): (...inputs: Te
         const value = f(...inputs);
         if (value.size !== 1) throw new Error(`valueAndGrad: f must return a scalar, got shape ${formatShape(value.shape)}`);
         backward(value);
+        value.releaseGraph();
         const grads = inputs.map((t) => {
           if (t.grad) return t.grad;
           const zero = Tensor.empty(t.shape, t.dtype);

@@ -1,11 +1,14 @@
 // Reverse-mode autodiff over the graph that ops record on their outputs
 // (tensor.gradNode). backward() walks it in reverse topological order,
 // summing gradients; leaves that require a gradient receive it in .grad.
+// A recorded rule holds its inputs and saved tensors (see tensor.ts), so the
+// graph of a live root is whole even when tidy() or dispose() dropped the
+// intermediates; a tensor freed some other way fails backward by name.
 
 import { kernelFor } from '../backend/backend.js';
 import { keep, tidy } from '../tensor/scope.js';
 import { contiguousStrides, formatShape } from '../tensor/shape.js';
-import { type GradNode, setBackwardEngine, Tensor } from '../tensor/tensor.js';
+import { type GradNode, setBackwardEngine, Tensor, withSavedTensors } from '../tensor/tensor.js';
 
 let recording = true;
 
@@ -30,10 +33,43 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-/** Attaches a backward rule to an op's output when any input needs a gradient. */
-export function record(op: string, inputs: readonly Tensor[], output: Tensor, backward: GradNode['backward']): Tensor {
-  if (recording && inputs.some(needsGrad)) output.gradNode = { op, inputs, backward };
+/**
+ * Attaches a backward rule to an op's output when any input needs a gradient.
+ * `saved` lists the tensors besides the inputs (and the output itself) that
+ * the rule reads: the graph keeps them alive for it.
+ */
+export function record(
+  op: string,
+  inputs: readonly Tensor[],
+  output: Tensor,
+  backward: GradNode['backward'],
+  saved: readonly (Tensor | null | undefined)[] = [],
+): Tensor {
+  if (recording && inputs.some(needsGrad)) {
+    Tensor.attachGradNode(output, { op, inputs, saved: saved.filter((t): t is Tensor => t instanceof Tensor), backward });
+  }
   return output;
+}
+
+/** Runs one rule, naming its op when a tensor it needs is gone. */
+function runRule(node: GradNode, g: Tensor): (Tensor | null)[] {
+  for (const [kind, list] of [
+    ['input', node.inputs],
+    ['saved tensor', node.saved],
+  ] as const) {
+    list.forEach((t, i) => {
+      if (t.isDisposed) {
+        throw new Error(`backward of ${node.op}: its ${kind} ${i} ${formatShape(t.shape)} ${t.dtype} was freed before backward() ran`);
+      }
+    });
+  }
+  try {
+    return node.backward(g);
+  } catch (e) {
+    const message = (e as Error).message;
+    if (message.startsWith('backward of ')) throw e;
+    throw new Error(`backward of ${node.op}: ${message}`, { cause: e });
+  }
 }
 
 function topologicalOrder(root: Tensor): Tensor[] {
@@ -63,31 +99,33 @@ export function backward(root: Tensor, gradOutput?: Tensor): void {
   if (gradOutput && gradOutput.size !== root.size) {
     throw new Error(`backward: gradOutput ${formatShape(gradOutput.shape)} does not match the tensor ${formatShape(root.shape)}`);
   }
-  tidy(() => {
-    const grads = new Map<Tensor, Tensor>();
-    grads.set(root, gradOutput ?? onesLike(root));
-    noGrad(() => {
-      for (const t of topologicalOrder(root)) {
-        const g = grads.get(t);
-        if (!g) continue;
-        if (t.gradNode) {
-          const inputGrads = t.gradNode.backward(g);
-          t.gradNode.inputs.forEach((input, i) => {
-            const gi = inputGrads[i];
-            if (!gi || !needsGrad(input)) return;
-            if (gi.size !== input.size) {
-              throw new Error(
-                `backward of ${t.gradNode?.op}: gradient ${formatShape(gi.shape)} for input ${i} of shape ${formatShape(input.shape)}`,
-              );
-            }
-            grads.set(input, accumulate(grads.get(input), gi));
-          });
+  withSavedTensors(() =>
+    tidy(() => {
+      const grads = new Map<Tensor, Tensor>();
+      grads.set(root, gradOutput ?? onesLike(root));
+      noGrad(() => {
+        for (const t of topologicalOrder(root)) {
+          const g = grads.get(t);
+          if (!g) continue;
+          if (t.gradNode) {
+            const inputGrads = runRule(t.gradNode, g);
+            t.gradNode.inputs.forEach((input, i) => {
+              const gi = inputGrads[i];
+              if (!gi || !needsGrad(input)) return;
+              if (gi.size !== input.size) {
+                throw new Error(
+                  `backward of ${t.gradNode?.op}: gradient ${formatShape(gi.shape)} for input ${i} of shape ${formatShape(input.shape)}`,
+                );
+              }
+              grads.set(input, accumulate(grads.get(input), gi));
+            });
+          }
+          // A new tensor object over g's storage (no copy): g may also be another input's gradient.
+          if (t.requiresGrad) t.grad = keep(t.grad ? accumulateInto(t.grad, g) : g.reshapeView(t.shape));
         }
-        // A new tensor object over g's storage (no copy): g may also be another input's gradient.
-        if (t.requiresGrad) t.grad = keep(t.grad ? accumulateInto(t.grad, g) : g.reshapeView(t.shape));
-      }
-    });
-  });
+      });
+    }),
+  );
 }
 
 function onesLike(t: Tensor): Tensor {

@@ -15,6 +15,7 @@ export interface Backend {
 }
 
 const backends = new Map<string, Backend>();
+const loaders = new Map<string, () => Backend>();
 let active: Backend | null = null;
 let defaultChooser: (() => Backend) | null = null;
 
@@ -22,15 +23,39 @@ export function registerBackend(backend: Backend): void {
   backends.set(backend.name, backend);
 }
 
+/**
+ * Names a backend that loads on first request (setBackend or the default
+ * choice): its loader returns it or throws saying why it cannot load here.
+ */
+export function registerBackendLoader(name: string, load: () => Backend): void {
+  loaders.set(name, load);
+}
+
+/** The backend called name, loading it first if a loader is registered for it. */
+function resolveBackend(name: string): Backend {
+  const registered = backends.get(name);
+  if (registered) return registered;
+  const load = loaders.get(name);
+  if (!load) throw new Error(`setBackend: no backend named '${name}'; available: ${listBackends().join(', ')}`);
+  let loaded: Backend;
+  try {
+    loaded = load();
+  } catch (e) {
+    throw new Error(`setBackend: the ${name} backend did not load: ${(e as Error).message}`, { cause: e });
+  }
+  registerBackend(loaded);
+  return loaded;
+}
+
 /** Called by the package entry: picks wasm where it loads, else js, on first use. */
 export function setDefaultBackendChooser(choose: () => Backend): void {
   defaultChooser = choose;
 }
 
+/** Makes the named backend active (loading it first if needed: 'wasm' loads synchronously in Node). */
 export function setBackend(name: string): void {
-  const b = backends.get(name);
-  if (!b) throw new Error(`setBackend: no backend named '${name}'; registered: ${[...backends.keys()].join(', ')}`);
-  active = b;
+  if (typeof name !== 'string') throw new Error(`setBackend: expected a backend name (${listBackends().join(', ')}), got ${String(name)}`);
+  active = resolveBackend(name);
 }
 
 export function getBackend(): Backend {
@@ -41,8 +66,9 @@ export function getBackend(): Backend {
   return active;
 }
 
+/** Backends registered or loadable on request. */
 export function listBackends(): string[] {
-  return [...backends.keys()];
+  return [...new Set([...backends.keys(), ...loaders.keys()])];
 }
 
 /** Runs fn with another backend active (tests compare backends this way). */
@@ -67,4 +93,15 @@ export function kernelFor<K extends KernelName>(name: K, tensors: readonly (Tens
   const chosen = (!referenceOnly && backend.kernels[name]) || backends.get('js')?.kernels[name];
   if (!chosen) throw new Error(`${name}: no kernel registered on backend '${backend.name}' or 'js'`);
   return chosen as KernelTable[K];
+}
+
+/**
+ * The js reference's kernel `name`: a fast kernel hands back a case it does
+ * not cover (a stride pattern it cannot merge, a dtype it does not move) through
+ * this, so no backend imports another's kernels.
+ */
+export function referenceKernel<K extends KernelName>(name: K): KernelTable[K] {
+  const kernel = backends.get('js')?.kernels[name];
+  if (!kernel) throw new Error(`${name}: the js reference backend is not registered`);
+  return kernel as KernelTable[K];
 }

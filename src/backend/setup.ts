@@ -1,10 +1,11 @@
 // Registers the built-in backends and chooses the default: wasm where it
 // loads (synchronously in Node; a browser awaits ready()), else js.
 
+import { checkOptions } from '../tensor/options.js';
 import { getHeap } from '../tensor/tensor.js';
-import { type Backend, getBackend, registerBackend, setBackend, setDefaultBackendChooser } from './backend.js';
+import { type Backend, getBackend, registerBackend, registerBackendLoader, setBackend, setDefaultBackendChooser } from './backend.js';
 import { jsBackend } from './js/index.js';
-import { isNode } from './platform.js';
+import { hardwareThreads, isNode } from './platform.js';
 import { WasmBackend } from './wasm/index.js';
 import { loadWasmModule } from './wasm/module.js';
 
@@ -12,13 +13,30 @@ registerBackend(jsBackend);
 
 let wasmLoadError: Error | null = null;
 
-function tryLoadWasmSync(): Backend {
+let wasmBackend: WasmBackend | null = null;
+
+/** The wasm backend, loaded once (synchronously in Node; a browser must await ready() first). */
+function loadWasm(): Backend {
+  if (wasmBackend) return wasmBackend;
+  if (!isNode) throw new Error(wasmLoadError?.message ?? 'in a browser, await ready() before selecting it');
+  if (wasmLoadError) throw wasmLoadError;
   try {
-    const wasm = WasmBackend.loadSync();
-    registerBackend(wasm);
-    return wasm;
+    wasmBackend = WasmBackend.loadSync();
   } catch (e) {
     wasmLoadError = e as Error;
+    throw e;
+  }
+  return wasmBackend;
+}
+
+registerBackendLoader('wasm', loadWasm);
+
+function tryLoadWasmSync(): Backend {
+  try {
+    const wasm = loadWasm();
+    registerBackend(wasm);
+    return wasm;
+  } catch {
     return jsBackend;
   }
 }
@@ -29,8 +47,8 @@ let browserLoad: Promise<void> | null = null;
 
 async function loadInBrowser(wasmUrl: URL | undefined): Promise<void> {
   try {
-    const wasm = new WasmBackend(await loadWasmModule(getHeap(), wasmUrl));
-    registerBackend(wasm);
+    wasmBackend = new WasmBackend(await loadWasmModule(getHeap(), wasmUrl));
+    registerBackend(wasmBackend);
     setBackend('wasm');
   } catch (e) {
     wasmLoadError = e as Error;
@@ -56,9 +74,29 @@ export function wasmError(): Error | null {
   return wasmLoadError;
 }
 
-/** Threads the active backend's kernels may use. */
-export function setThreads(n: number): void {
-  getBackend().setThreads(n);
+export interface SetThreadsOptions {
+  /** Use n threads even when the machine has fewer cores (oversubscription is slow: each kernel waits on the slowest thread). */
+  force?: boolean;
+}
+
+/**
+ * Threads the active backend's kernels may use. More than the cores
+ * available is capped at the core count, with a warning, unless forced.
+ * Returns the count in effect.
+ */
+export function setThreads(n: number, options: SetThreadsOptions = {}): number {
+  checkOptions('setThreads', options, ['force']);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: expected a positive integer, got ${n}`);
+  const cores = hardwareThreads();
+  let threads = n;
+  if (n > cores && !options.force) {
+    threads = cores;
+    console.warn(
+      `setThreads: ${n} threads asked for, ${cores} cores available; using ${cores} (setThreads(${n}, { force: true }) insists)`,
+    );
+  }
+  getBackend().setThreads(threads);
+  return getBackend().threads;
 }
 
 export function getThreads(): number {

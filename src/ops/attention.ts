@@ -157,13 +157,19 @@ function forward(q: Tensor, k: Tensor, v: Tensor, p: AttentionParams, allowDecod
   }
   const logSumExp = Tensor.empty(q.shape.slice(0, 3), q.dtype);
   kernelFor('attentionForward', [q, k])(q, k, v, out, logSumExp, p);
-  record('scaledDotProductAttention', [q, k, v], out, (gradOut) => {
-    const gq = Tensor.empty(q.shape, q.dtype);
-    const gk = Tensor.empty(k.shape, k.dtype);
-    const gv = Tensor.empty(v.shape, v.dtype);
-    kernelFor('attentionBackward', [q, gradOut])(q, k, v, out, logSumExp, gradOut, gq, gk, gv, p);
-    return [gq, gk, gv];
-  });
+  record(
+    'scaledDotProductAttention',
+    [q, k, v],
+    out,
+    (gradOut) => {
+      const gq = Tensor.empty(q.shape, q.dtype);
+      const gk = Tensor.empty(k.shape, k.dtype);
+      const gv = Tensor.empty(v.shape, v.dtype);
+      kernelFor('attentionBackward', [q, gradOut])(q, k, v, out, logSumExp, gradOut, gq, gk, gv, p);
+      return [gq, gk, gv];
+    },
+    [logSumExp, p.mask, p.alibiSlopes],
+  );
   return { out, logSumExp };
 }
 

@@ -42,7 +42,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   if (reduction === 'none') {
     const out = rowLoss.reshapeView(targets.shape);
     rowLoss.dispose();
-    return record('crossEntropy', [logits], out, (g) => [scaleRows(dlogits, g.view(), classes)]);
+    return record('crossEntropy', [logits], out, (g) => [scaleRows(dlogits, g.view(), classes)], [dlogits]);
   }
   let total = 0;
   for (const v of rowLoss.view()) total += v;
@@ -50,12 +50,18 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   const divisor = reduction === 'mean' ? Math.max(counted, 1) : 1;
   const out = Tensor.empty([], logits.dtype);
   out.view()[0] = counted === 0 && reduction === 'mean' ? 0 : total / divisor;
-  return record('crossEntropy', [logits], out, (g) => {
-    const factor = g.view()[0] / divisor;
-    const dx = Tensor.empty(logits.shape, logits.dtype);
-    kernelFor('unary', [dlogits])(dlogits, dx, { op: 'mulScalar', alpha: factor });
-    return [dx];
-  });
+  return record(
+    'crossEntropy',
+    [logits],
+    out,
+    (g) => {
+      const factor = g.view()[0] / divisor;
+      const dx = Tensor.empty(logits.shape, logits.dtype);
+      kernelFor('unary', [dlogits])(dlogits, dx, { op: 'mulScalar', alpha: factor });
+      return [dx];
+    },
+    [dlogits],
+  );
 }
 
 function scaleRows(d: Tensor, g: ArrayLike<number>, classes: number): Tensor {

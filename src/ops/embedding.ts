@@ -20,10 +20,16 @@ export function embedding(weight: Tensor, indices: Tensor): Tensor {
   }
   const out = Tensor.empty([...indices.shape, dim], weight.dtype);
   kernelFor('embedding', [weight])(weight, indices, out);
-  return record('embedding', [weight], out, (dy) => {
-    const dw = Tensor.empty(weight.shape, weight.dtype);
-    dw.view().fill(0);
-    kernelFor('embeddingGrad', [dy, dw])(indices, dy, dw);
-    return [dw];
-  });
+  return record(
+    'embedding',
+    [weight],
+    out,
+    (dy) => {
+      const dw = Tensor.empty(weight.shape, weight.dtype);
+      dw.view().fill(0);
+      kernelFor('embeddingGrad', [dy, dw])(indices, dy, dw);
+      return [dw];
+    },
+    [indices],
+  );
 }

@@ -24,13 +24,19 @@ function normOp(name: string, x: Tensor, gamma: Tensor, beta: Tensor | null, eps
   const rstd = Tensor.empty([p.rows], x.dtype);
   kernelFor('norm', [x, gamma])(x, gamma, beta, y, mean, rstd, p);
   const inputs = beta ? [x, gamma, beta] : [x, gamma];
-  return record(name, inputs, y, (dy) => {
-    const dx = Tensor.empty(x.shape, x.dtype);
-    const dgamma = Tensor.empty(gamma.shape, gamma.dtype);
-    const dbeta = beta ? Tensor.empty(beta.shape, beta.dtype) : null;
-    kernelFor('normGrad', [x, dy])(x, gamma, mean, rstd, dy, dx, dgamma, dbeta, p);
-    return dbeta ? [dx, dgamma, dbeta] : [dx, dgamma];
-  });
+  return record(
+    name,
+    inputs,
+    y,
+    (dy) => {
+      const dx = Tensor.empty(x.shape, x.dtype);
+      const dgamma = Tensor.empty(gamma.shape, gamma.dtype);
+      const dbeta = beta ? Tensor.empty(beta.shape, beta.dtype) : null;
+      kernelFor('normGrad', [x, dy])(x, gamma, mean, rstd, dy, dx, dgamma, dbeta, p);
+      return dbeta ? [dx, dgamma, dbeta] : [dx, dgamma];
+    },
+    [mean, rstd],
+  );
 }
 
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: { eps?: number } = {}): Tensor {

@@ -94,23 +94,29 @@ export function max(x: Tensor, axes?: number | readonly number[], options: Reduc
   const ax = normalizeAxes(axes, x.rank, 'max');
   const kept = reduceKeep(x, ax, 'max');
   const out = options.keepDims ? kept : kept.reshapeView(dropAxes(x.shape, ax));
-  return record('max', [x], out, (g) => {
-    const keptShape = x.shape.map((d, i) => (ax.includes(i) ? 1 : d));
-    const maxFull = broadcastTo(kept, x.shape);
-    const gFull = broadcastTo(g.reshapeView(keptShape), x.shape);
-    const mask = Tensor.empty(x.shape, x.dtype);
-    const X = x.view();
-    const MX = maxFull.view();
-    const MK = mask.view();
-    for (let i = 0; i < X.length; i++) MK[i] = X[i] === MX[i] ? 1 : 0;
-    const counts = broadcastTo(reduceKeep(mask, ax, 'sum'), x.shape);
-    const dx = Tensor.empty(x.shape, x.dtype);
-    const DX = dx.view();
-    const G = gFull.view();
-    const C = counts.view();
-    for (let i = 0; i < DX.length; i++) DX[i] = (MK[i] * G[i]) / C[i];
-    return [dx];
-  });
+  return record(
+    'max',
+    [x],
+    out,
+    (g) => {
+      const keptShape = x.shape.map((d, i) => (ax.includes(i) ? 1 : d));
+      const maxFull = broadcastTo(kept, x.shape);
+      const gFull = broadcastTo(g.reshapeView(keptShape), x.shape);
+      const mask = Tensor.empty(x.shape, x.dtype);
+      const X = x.view();
+      const MX = maxFull.view();
+      const MK = mask.view();
+      for (let i = 0; i < X.length; i++) MK[i] = X[i] === MX[i] ? 1 : 0;
+      const counts = broadcastTo(reduceKeep(mask, ax, 'sum'), x.shape);
+      const dx = Tensor.empty(x.shape, x.dtype);
+      const DX = dx.view();
+      const G = gFull.view();
+      const C = counts.view();
+      for (let i = 0; i < DX.length; i++) DX[i] = (MK[i] * G[i]) / C[i];
+      return [dx];
+    },
+    [kept],
+  );
 }
 
 /** Sums a broadcast gradient back to the shape of the input it was broadcast from. */

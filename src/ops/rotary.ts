@@ -84,9 +84,15 @@ export function applyRotary(x: Tensor, options: RotaryOptions = {}): Tensor {
   };
   const y = Tensor.empty(x.shape, x.dtype);
   kernelFor('rotary', [x])(x, y, cos, sin, positions, p);
-  return record('applyRotary', [x], y, (dy) => {
-    const dx = Tensor.empty(x.shape, x.dtype);
-    kernelFor('rotary', [dy])(dy, dx, cos, sin, positions, { ...p, inverse: true });
-    return [dx];
-  });
+  return record(
+    'applyRotary',
+    [x],
+    y,
+    (dy) => {
+      const dx = Tensor.empty(x.shape, x.dtype);
+      kernelFor('rotary', [dy])(dy, dx, cos, sin, positions, { ...p, inverse: true });
+      return [dx];
+    },
+    [cos, sin, positions],
+  );
 }

@@ -4,7 +4,8 @@
 // (a cache line, and any SIMD load). Freed blocks are kept in exact-size
 // bins first, since training loops allocate the same sizes every step; when
 // the end of memory is reached, free neighbours are coalesced and reused
-// best-fit before the memory grows.
+// best-fit before the memory grows. Before it grows, the heap asks its
+// reclaimer (set by the tensor layer) to free tensors nobody can reach.
 
 const PAGE = 65536;
 const ALIGN = 64;
@@ -39,6 +40,8 @@ export class Heap {
   private f64View = new Float64Array(0);
   private i32View = new Int32Array(0);
   private u8View = new Uint8Array(0);
+  private limitBytes = MAX_PAGES * PAGE;
+  private reclaimer: (() => void) | null = null;
 
   constructor(options: { shared?: boolean; initialBytes?: number } = {}) {
     const shared = options.shared ?? typeof SharedArrayBuffer !== 'undefined';
@@ -52,6 +55,22 @@ export class Heap {
     return { liveBytes: this.liveBytes, peakBytes: this.peakBytes, heapBytes: this.memory.buffer.byteLength };
   }
 
+  /** The most the heap may grow to (default and upper bound: 4 GiB, the wasm32 limit). */
+  get limit(): number {
+    return this.limitBytes;
+  }
+
+  /** Caps the heap's size (tests of memory pressure, or a process sharing a machine); never below what it holds now. */
+  setLimit(bytes: number): void {
+    if (!(bytes > 0)) throw new Error(`heap: the limit must be a positive number of bytes, got ${bytes}`);
+    this.limitBytes = Math.min(MAX_PAGES * PAGE, Math.max(this.memory.buffer.byteLength, Math.floor(bytes / PAGE) * PAGE));
+  }
+
+  /** Called before the heap grows: frees what it can (unreachable tensors) so that their blocks are reused instead. */
+  setReclaimer(reclaim: (() => void) | null): void {
+    this.reclaimer = reclaim;
+  }
+
   /** Starts measuring the peak again from the bytes live now. */
   resetPeak(): void {
     this.peakBytes = this.liveBytes;
@@ -59,7 +78,7 @@ export class Heap {
 
   alloc(bytes: number): number {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
-    const ptr = this.takeFromBin(size) ?? this.takeFromTop(size) ?? this.takeAfterCoalescing(size) ?? this.grow(size, bytes);
+    const ptr = this.takeWithoutGrowing(size) ?? this.takeAfterReclaiming(size) ?? this.grow(size, bytes);
     this.blockSize.set(ptr, size);
     this.liveBytes += size;
     if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
@@ -108,6 +127,17 @@ export class Heap {
     this.f64View = new Float64Array(buffer);
     this.i32View = new Int32Array(buffer);
     this.u8View = new Uint8Array(buffer);
+  }
+
+  private takeWithoutGrowing(size: number): number | undefined {
+    return this.takeFromBin(size) ?? this.takeFromTop(size) ?? this.takeAfterCoalescing(size);
+  }
+
+  private takeAfterReclaiming(size: number): number | undefined {
+    if (!this.reclaimer) return undefined;
+    const live = this.liveBytes;
+    this.reclaimer();
+    return this.liveBytes < live ? this.takeWithoutGrowing(size) : undefined;
   }
 
   private takeFromBin(size: number): number | undefined {
@@ -162,11 +192,12 @@ export class Heap {
   private grow(size: number, asked: number): number {
     const needed = this.top + size - this.memory.buffer.byteLength;
     const current = this.memory.buffer.byteLength / PAGE;
+    const maxPages = this.limitBytes / PAGE;
     // Grow by at least half again, so repeated growth stays amortised.
-    const pages = Math.min(MAX_PAGES - current, Math.max(Math.ceil(needed / PAGE), Math.ceil(current / 2)));
+    const pages = Math.min(maxPages - current, Math.max(Math.ceil(needed / PAGE), Math.ceil(current / 2)));
     const minimum = Math.ceil(needed / PAGE);
     for (const p of [pages, minimum]) {
-      if (p < minimum || current + p > MAX_PAGES) continue;
+      if (p < minimum || current + p > maxPages) continue;
       try {
         this.memory.grow(p);
         const ptr = this.top;
@@ -178,7 +209,7 @@ export class Heap {
     }
     throw new HeapAllocationError(
       `cannot allocate ${formatBytes(asked)} (${asked} bytes): the tensor heap holds ${formatBytes(this.liveBytes)} in live tensors ` +
-        `and can grow to at most ${formatBytes(MAX_PAGES * PAGE)} (the wasm32 limit)`,
+        `and can grow to at most ${formatBytes(this.limitBytes)}${this.limitBytes === MAX_PAGES * PAGE ? ' (the wasm32 limit)' : ' (its limit)'}`,
     );
   }
 }

@@ -1,10 +1,20 @@
 // Tensor: a shape, a dtype and a block of the shared heap. Reshapes of
 // contiguous data share the block (reference-counted storage); everything
 // else copies. Memory is released by dispose() or by the tidy() scope that
-// created the tensor; a FinalizationRegistry frees what both missed.
+// created the tensor; a FinalizationRegistry frees what both missed, at once
+// when the heap would otherwise grow (see reclaim.ts).
+//
+// Autograd needs some tensors after the user is done with them (PyTorch's
+// saved tensors): a recorded backward rule holds its inputs and what it
+// saved. dispose() of a held tensor only drops the user's handle (the tensor
+// reads as disposed); its memory goes when the last rule holding it goes,
+// that is when the tensor whose rule it is goes. So a graph stays whole as
+// long as its root is alive, and tidy() or dispose() inside it never costs a
+// gradient.
 
 import { type AnyTypedArray, bytesPerElement, type DType } from './dtype.js';
 import { formatBytes, Heap, HeapAllocationError } from './heap.js';
+import { createCollector } from './reclaim.js';
 import { trackInScope } from './scope.js';
 import { assertValidShape, formatShape, type Shape, sizeOf } from './shape.js';
 
@@ -16,6 +26,7 @@ export function getHeap(): Heap {
     const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
     const inBrowser = typeof (globalThis as { window?: unknown }).window !== 'undefined';
     heap = new Heap({ shared: typeof SharedArrayBuffer !== 'undefined' && (!inBrowser || isolated === true) });
+    heap.setReclaimer(() => collector.reclaim());
   }
   return heap;
 }
@@ -31,12 +42,58 @@ class Storage {
   }
 }
 
-const finalizer = new FinalizationRegistry<Storage>((storage) => storage.release());
+/**
+ * One Tensor object's claim on its storage, kept apart from the object so
+ * that the finalizer can act on it after the object is gone. It references
+ * no tensor, so holding it keeps nothing alive.
+ */
+interface Lifetime {
+  readonly storage: Storage;
+  /** The claim on the storage was given up. */
+  freed: boolean;
+  /** dispose() (or a tidy scope) dropped the user's handle. */
+  dropped: boolean;
+  /** Recorded backward rules that still need this tensor. */
+  holders: number;
+  /** What this tensor's own backward rule holds; released with the tensor. */
+  held: readonly Lifetime[];
+}
+
+const NOTHING: readonly Lifetime[] = [];
+
+/** Gives up the claims of `first` and of every held tensor that nothing needs any more (a worklist: graphs can be deep). */
+function free(first: Lifetime): void {
+  const work = [first];
+  for (let l = work.pop(); l; l = work.pop()) {
+    if (l.freed) continue;
+    l.freed = true;
+    l.storage.release();
+    for (const h of l.held) if (--h.holders === 0 && h.dropped) work.push(h);
+    l.held = NOTHING;
+  }
+}
+
+/** Releases what a tensor's backward rule holds (the rule is being dropped). */
+function releaseHeld(l: Lifetime): void {
+  const held = l.held;
+  l.held = NOTHING;
+  for (const h of held) if (--h.holders === 0 && h.dropped) free(h);
+}
+
+const collector = createCollector<Lifetime>(free);
+const finalizer = collector.registry;
+
+/** Frees the storage of tensors nobody can reach, now, where the runtime allows it (Node); false elsewhere. */
+export function reclaimUnreachable(): boolean {
+  return collector.reclaim();
+}
 
 /** What autograd records on a tensor an op produced; the rules live in src/autograd. */
 export interface GradNode {
   readonly op: string;
   readonly inputs: readonly Tensor[];
+  /** Tensors besides the inputs that backward reads (the op's saved statistics, masks, indices). */
+  readonly saved: readonly Tensor[];
   /** Gradients of the inputs (null where an input needs none), given the output's gradient. */
   backward(gradOutput: Tensor): (Tensor | null)[];
 }
@@ -45,6 +102,20 @@ let backwardEngine: ((root: Tensor, gradOutput?: Tensor) => void) | null = null;
 /** Installed by src/autograd so that tensor.backward() works without this layer importing it. */
 export function setBackwardEngine(engine: (root: Tensor, gradOutput?: Tensor) => void): void {
   backwardEngine = engine;
+}
+
+let savedAccess = 0;
+/**
+ * Runs fn (a backward pass) with the tensors that recorded rules hold
+ * readable even where the user disposed them.
+ */
+export function withSavedTensors<T>(fn: () => T): T {
+  savedAccess++;
+  try {
+    return fn();
+  } finally {
+    savedAccess--;
+  }
 }
 
 let nextId = 1;
@@ -57,7 +128,7 @@ export class Tensor {
   gradNode: GradNode | null = null;
   /** Accumulated by backward() on tensors that require a gradient. */
   grad: Tensor | null = null;
-  private storage: Storage | null;
+  private readonly life: Lifetime;
   private requiresGradFlag = false;
 
   private constructor(
@@ -67,8 +138,8 @@ export class Tensor {
   ) {
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
-    this.storage = storage;
-    finalizer.register(this, storage, this);
+    this.life = { storage, freed: false, dropped: false, holders: 0, held: NOTHING };
+    finalizer.register(this, this.life, this);
     trackInScope(this);
   }
 
@@ -80,10 +151,17 @@ export class Tensor {
     try {
       ptr = getHeap().alloc(bytes);
     } catch (e) {
-      if (e instanceof HeapAllocationError) {
-        throw new Error(`tensor: ${dtype} tensor of shape ${formatShape(shape)} (${formatBytes(bytes)}): ${e.message}`);
+      if (!(e instanceof HeapAllocationError)) throw e;
+      // The heap reclaims before it grows; this is the last chance (a limit was reached).
+      try {
+        if (!reclaimUnreachable()) throw e;
+        ptr = getHeap().alloc(bytes);
+      } catch (again) {
+        if (again instanceof HeapAllocationError) {
+          throw new Error(`tensor: ${dtype} tensor of shape ${formatShape(shape)} (${formatBytes(bytes)}): ${again.message}`);
+        }
+        throw again;
       }
-      throw e;
     }
     return new Tensor(shape, dtype, new Storage(ptr, bytes));
   }
@@ -92,8 +170,9 @@ export class Tensor {
     return this.shape.length;
   }
 
+  /** True after dispose() (or the end of the tidy scope that made it); see withSavedTensors for the one exception. */
   get isDisposed(): boolean {
-    return this.storage === null;
+    return this.life.freed || (this.life.dropped && savedAccess === 0);
   }
 
   get requiresGrad(): boolean {
@@ -154,6 +233,7 @@ export class Tensor {
   /** A tensor of another shape over the same storage (same element count). */
   reshapeView(shape: Shape): Tensor {
     const storage = this.live('reshape');
+    assertValidShape(shape, 'reshape');
     if (sizeOf(shape) !== this.size) {
       throw new Error(`reshape: cannot view ${formatShape(this.shape)} (${this.size} elements) as ${formatShape(shape)}`);
     }
@@ -161,13 +241,48 @@ export class Tensor {
     return new Tensor(shape, this.dtype, storage);
   }
 
-  /** Frees the data now (the storage lives on while reshaped views use it). */
+  /**
+   * Frees the data now (the storage lives on while reshaped views use it).
+   * While a recorded backward still needs this tensor, only the handle is
+   * dropped: the memory goes when the graph that needs it goes.
+   */
   dispose(): void {
-    if (!this.storage) return;
+    const life = this.life;
+    if (life.dropped || life.freed) return;
+    life.dropped = true;
+    if (life.holders > 0) return;
     finalizer.unregister(this);
-    this.storage.release();
-    this.storage = null;
+    free(life);
     this.gradNode = null;
+  }
+
+  /** Drops the recorded backward of this tensor (PyTorch's detach_()), releasing what it held. */
+  releaseGraph(): this {
+    this.gradNode = null;
+    releaseHeld(this.life);
+    return this;
+  }
+
+  /** Whether a recorded backward still holds this tensor (its memory outlives a dispose() until then). */
+  get isHeldByGraph(): boolean {
+    return this.life.holders > 0 && !this.life.freed;
+  }
+
+  /**
+   * Attaches an op's backward rule to its output; the rule holds its inputs
+   * and `node.saved` until the output is freed or releases its graph.
+   * Called by src/autograd's record().
+   */
+  static attachGradNode(output: Tensor, node: GradNode): void {
+    releaseHeld(output.life);
+    output.gradNode = node;
+    const held = new Set<Lifetime>();
+    for (const t of [...node.inputs, ...node.saved]) {
+      if (t === output || t.life.freed) continue;
+      held.add(t.life);
+    }
+    for (const l of held) l.holders++;
+    output.life.held = [...held];
   }
 
   /** Runs reverse-mode autodiff from this tensor (a scalar unless gradOutput is given). */
@@ -181,10 +296,10 @@ export class Tensor {
   }
 
   private live(op: string): Storage {
-    if (!this.storage) {
+    if (this.isDisposed) {
       throw new Error(`${op}: tensor ${formatShape(this.shape)} ${this.dtype} was used after dispose()`);
     }
-    return this.storage;
+    return this.life.storage;
   }
 }
 
