@@ -16,6 +16,7 @@ import {
   type StudyView,
   type TrialState,
 } from './frozen-trial.js';
+import { type Objective, type OptimizeOptions, optimizeLocal } from './optimize.js';
 import type { Pruner } from './pruners/base.js';
 import type { ConstraintsFunc, Sampler } from './samplers/base.js';
 import { RandomSampler } from './samplers/random.js';
@@ -29,6 +30,8 @@ import {
 } from './storage/base.js';
 import { openStorage } from './storage/open.js';
 import { Trial, type TrialHost } from './trial.js';
+import { runWorkerPool, type WorkerPoolResult } from './worker-pool.js';
+import type { ObjectiveModule } from './worker-protocol.js';
 
 export interface HeartbeatOptions {
   /** how often a running trial records that its worker is alive, ms */
@@ -39,6 +42,8 @@ export interface HeartbeatOptions {
   failStaleTrials?: boolean;
   /** re-enqueue a stale trial's parameters as a WAITING trial (default false), at most this many times if a number */
   retryFailedTrials?: boolean | number;
+  /** beat from a timer in this process (default true); worker processes leave it to their coordinator */
+  beatInProcess?: boolean;
 }
 
 export interface StudyOptions {
@@ -249,6 +254,39 @@ export class Study implements StudyView, TrialHost {
     return this.storage.updateTrial(trialId, update);
   }
 
+  /**
+   * Runs trials until nTrials, timeout or abort. An objective function runs in this process; an
+   * ObjectiveModule runs in `workers` separate processes that share this study's storage.
+   */
+  async optimize(
+    objective: Objective | ObjectiveModule,
+    options: OptimizeOptions & { workers?: number; seed?: number } = {},
+  ): Promise<WorkerPoolResult | null> {
+    if (typeof objective === 'function') {
+      if ((options.workers ?? 1) > 1) {
+        throw new Error(
+          'optimize: workers > 1 run in separate processes and need the objective as a module ({ module, exportName }), not a function',
+        );
+      }
+      await optimizeLocal(this, objective, options);
+      await this.refresh();
+      return null;
+    }
+    const result = await runWorkerPool({
+      storage: this.storage.url,
+      studyName: this.name,
+      objective,
+      workers: options.workers ?? 1,
+      nTrials: options.nTrials,
+      timeout: options.timeout,
+      heartbeat: this.heartbeat,
+      seed: options.seed,
+      signal: options.signal,
+    });
+    await this.refresh();
+    return result;
+  }
+
   /** Stops heartbeats and closes the storage. */
   async close(): Promise<void> {
     for (const id of [...this.beats.keys()]) this.stopHeartbeat(id);
@@ -260,7 +298,7 @@ export class Study implements StudyView, TrialHost {
   }
 
   private startHeartbeat(trialId: number): void {
-    if (!this.heartbeat) return;
+    if (!this.heartbeat || this.heartbeat.beatInProcess === false) return;
     const beat = setInterval(() => {
       this.storage.heartbeat(trialId).catch(() => {
         // a missed beat is retried at the next interval; the grace period covers a few

@@ -74,12 +74,15 @@ export interface PostgresStorageOptions {
 type Query = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
 
 export class PostgresStorage implements Storage {
+  /** the connection URL (workers open it again); `where` is the same without the password, for messages */
   readonly url: string;
+  readonly where: string;
   private pool: pg.Pool;
   private retryForMs: number;
 
   private constructor(url: string, pool: pg.Pool, retryForMs: number) {
     this.url = url;
+    this.where = redact(url);
     this.pool = pool;
     this.retryForMs = retryForMs;
   }
@@ -88,7 +91,7 @@ export class PostgresStorage implements Storage {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 2 });
     // an idle client whose server went away emits 'error' on the pool; the next query reconnects
     pool.on('error', () => {});
-    const s = new PostgresStorage(redact(url), pool, options.retryForMs ?? 60_000);
+    const s = new PostgresStorage(url, pool, options.retryForMs ?? 60_000);
     try {
       await s.tx(async (q) => {
         await q('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -120,7 +123,7 @@ export class PostgresStorage implements Storage {
          ON CONFLICT (name) DO NOTHING RETURNING study_id`,
         [name, JSON.stringify(directions), Date.now()],
       );
-      if (r.rows.length === 0) throw new DuplicatedStudyError(name, this.url);
+      if (r.rows.length === 0) throw new DuplicatedStudyError(name, this.where);
       return Number(r.rows[0].study_id);
     });
   }
@@ -244,7 +247,7 @@ export class PostgresStorage implements Storage {
   async getTrials(studyId: number, options: { sinceSeq?: number } = {}): Promise<TrialsSince> {
     return this.tx(async (q) => {
       const s = await q('SELECT seq FROM attune_studies WHERE study_id = $1', [studyId]);
-      if (s.rows.length === 0) throw new Error(`study id ${studyId} not found in ${this.url}`);
+      if (s.rows.length === 0) throw new Error(`study id ${studyId} not found in ${this.where}`);
       const r = await q(`SELECT ${TRIAL_COLUMNS} FROM attune_trials WHERE study_id = $1 AND seq > $2 ORDER BY number`, [
         studyId,
         options.sinceSeq ?? -1,
@@ -287,26 +290,26 @@ export class PostgresStorage implements Storage {
       newTrial ? 1 : 0,
       studyId,
     ]);
-    if (r.rows.length === 0) throw new Error(`study id ${studyId} not found in ${this.url}`);
+    if (r.rows.length === 0) throw new Error(`study id ${studyId} not found in ${this.where}`);
     return { number: Number(r.rows[0].n_trials) - 1, seq: Number(r.rows[0].seq) };
   }
 
   private async studyOf(q: Query, trialId: number): Promise<number> {
     const r = await q('SELECT study_id FROM attune_trials WHERE trial_id = $1', [trialId]);
-    if (r.rows.length === 0) throw new Error(`trial id ${trialId} not found in ${this.url}`);
+    if (r.rows.length === 0) throw new Error(`trial id ${trialId} not found in ${this.where}`);
     return Number(r.rows[0].study_id);
   }
 
   private async trialById(q: Query, trialId: number, forUpdate: boolean): Promise<FrozenTrial> {
     const r = await q(`SELECT ${TRIAL_COLUMNS} FROM attune_trials WHERE trial_id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [trialId]);
-    if (r.rows.length === 0) throw new Error(`trial id ${trialId} not found in ${this.url}`);
+    if (r.rows.length === 0) throw new Error(`trial id ${trialId} not found in ${this.where}`);
     return rowToTrial(r.rows[0] as TrialRow);
   }
 
   private async setStudyAttr(studyId: number, column: 'user_attrs' | 'system_attrs', key: string, value: unknown): Promise<void> {
     await this.tx(async (q) => {
       const r = await q(`SELECT ${column} AS a FROM attune_studies WHERE study_id = $1 FOR UPDATE`, [studyId]);
-      if (r.rows.length === 0) throw new Error(`study id ${studyId} not found in ${this.url}`);
+      if (r.rows.length === 0) throw new Error(`study id ${studyId} not found in ${this.where}`);
       const attrs = JSON.parse(r.rows[0].a) as Record<string, unknown>;
       attrs[key] = value;
       await q(`UPDATE attune_studies SET ${column} = $1 WHERE study_id = $2`, [JSON.stringify(attrs), studyId]);
