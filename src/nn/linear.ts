@@ -3,7 +3,7 @@
 import { add } from '../ops/binary.js';
 import { matmul } from '../ops/matmul.js';
 import { reshape } from '../ops/shape.js';
-import { xavierUniform, zeros } from '../tensor/create.js';
+import { rand, zeros } from '../tensor/create.js';
 import { formatShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type InitOptions, Module } from './module.js';
@@ -32,11 +32,10 @@ export class Linear extends Module {
       if (!Number.isInteger(n) || n <= 0) throw new Error(`Linear: ${name} must be a positive integer, got ${n}`);
     }
     const dtype = options.dtype ?? 'float32';
-    this.weight = this.registerParameter(
-      'weight',
-      xavierUniform([outFeatures, inFeatures], { seed: options.seed, dtype, gain: options.gain }),
-      'weight',
-    );
+    // Xavier/Glorot uniform: U(±gain·√(6 / (in + out))).
+    const bound = (options.gain ?? 1) * Math.sqrt(6 / (inFeatures + outFeatures));
+    const init = rand([outFeatures, inFeatures], { seed: options.seed, dtype, low: -bound, high: bound });
+    this.weight = this.registerParameter('weight', init, 'weight');
     this.bias = options.bias === false ? null : this.registerParameter('bias', zeros([outFeatures], dtype), 'bias');
   }
 
