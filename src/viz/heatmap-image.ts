@@ -48,7 +48,7 @@ export function heatmapSvg(map: Heatmap, labels: { rows?: string[]; cols?: strin
   const max = maxOf(map.data);
   const left = labels.rows ? 90 : 4;
   const top = (labels.cols ? 90 : 4) + (labels.title ? 20 : 0);
-  const width = left + map.cols * cell + 4;
+  const width = Math.max(left + map.cols * cell + 4, labels.title ? 8 * labels.title.length : 0);
   const height = top + map.rows * cell + 4;
   const parts: string[] = [];
   if (labels.title) parts.push(`<text x="4" y="14" font-size="13">${escapeHtml(labels.title)}</text>`);
