@@ -81,7 +81,7 @@ test('NSGA-II with concurrent workers: trials asked in batches (others RUNNING) 
   for (let batch = 0; batch < 100; batch++) {
     const trials = Array.from({ length: 6 }, () => study.ask(sampler));
     const values = trials.map((t) => zdt1(t, 5));
-    trials.forEach((t, i) => study.tell(t, i === 5 && batch % 7 === 0 ? 'FAIL' : 'COMPLETE', values[i]!));
+    for (const [i, t] of trials.entries()) study.tell(t, i === 5 && batch % 7 === 0 ? 'FAIL' : 'COMPLETE', values[i]!);
   }
   const hv = hypervolume2d(
     study.trials.filter((t) => t.state === 'COMPLETE').map((t) => t.values!),
