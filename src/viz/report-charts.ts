@@ -122,7 +122,7 @@ export function importanceChart(importances: Map<string, number>, objective: str
 }
 
 function axisPosition(d: Distribution | undefined, v: ParamValue, range: [number, number]): number {
-  if (d?.kind === 'categorical') return d.choices.length > 1 ? d.choices.findIndex((c) => c === v) / (d.choices.length - 1) : 0.5;
+  if (d?.kind === 'categorical') return d.choices.length > 1 ? d.choices.indexOf(v) / (d.choices.length - 1) : 0.5;
   const tx = (x: number) => (d?.log ? Math.log(x) : x);
   const [lo, hi] = [tx(range[0]), tx(range[1])];
   return hi > lo ? (tx(v as number) - lo) / (hi - lo) : 0.5;

@@ -119,7 +119,7 @@ export function buildReportParts(study: StudyData, options: ReportOptions = {}):
   const done = completed(study);
   const names = objectiveNames(study);
   if (done.length > 0) {
-    study.directions.forEach((_, i) => charts.push({ id: `history-${i}`, spec: vegaSpec(historyChart(study, i)) }));
+    for (let i = 0; i < study.directions.length; i++) charts.push({ id: `history-${i}`, spec: vegaSpec(historyChart(study, i)) });
     if (study.directions.length > 1) charts.push({ id: 'pareto', spec: vegaSpec(paretoChart(study)) });
     if (done.length >= 2 && Object.keys(done[0].params).length > 0) {
       study.directions.forEach((_, i) => {
