@@ -5,10 +5,14 @@ import { Command } from 'commander';
 import '../index.js';
 import { addDemoCommand } from './demo.js';
 import { printInfo } from './info.js';
+import { registerPredictCommand } from './predict.js';
+import { registerTrainCommand } from './train.js';
 
 const program = new Command('attune').description('attention kernels, models and tuning for TypeScript');
 
 addDemoCommand(program);
+registerTrainCommand(program);
+registerPredictCommand(program);
 
 program
   .command('info')
