@@ -19,7 +19,7 @@ import { tensor } from '../tensor/create.js';
 import { rngFor } from '../tensor/random.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkInputs, checkSameDtype } from './checks.js';
+import { checkFinite, checkInputs, checkOptions, checkSameDtype, isCheckingNumerics, type OptionKeys, optionKeys } from './checks.js';
 
 export interface AttentionOptions {
   /** Multiplies QKᵀ; default 1/√headDim. */
@@ -47,6 +47,32 @@ export interface AttentionOptions {
   seed?: number;
   /** false turns dropout off (evaluation). Default true. */
   training?: boolean;
+}
+
+const ATTENTION_KEYS: OptionKeys<AttentionOptions> = {
+  scale: true,
+  mask: true,
+  causal: true,
+  window: true,
+  alibiSlopes: true,
+  softcap: true,
+  dropout: true,
+  seed: true,
+  training: true,
+};
+/** The option keys attention knows (also KVCache.attend's). */
+export const attentionOptionKeys = optionKeys<AttentionOptions>(ATTENTION_KEYS);
+const WITH_WEIGHTS_KEYS = [...attentionOptionKeys, 'returnWeights'];
+
+/** Checks the options object, and with numerics checking on, q, k, v and the scale for NaN and infinities. */
+function checkAttentionInputs(q: Tensor, k: Tensor, v: Tensor, options: object, known: readonly string[], cache = false): void {
+  checkOptions('attention', options, known);
+  checkShapes(q, k, v);
+  if (!isCheckingNumerics()) return;
+  // a cache's buffers hold unwritten rows past its length: its appends were checked instead
+  checkFinite('attention', cache ? { query: q } : { query: q, key: k, value: v });
+  const scale = (options as AttentionOptions).scale;
+  if (scale !== undefined && !Number.isFinite(scale)) throw new Error(`attention: scale is ${scale}; a finite number is needed`);
 }
 
 export interface AttentionWithWeights {
@@ -192,7 +218,7 @@ export function scaledDotProductAttention(
   v: Tensor,
   options: AttentionOptions & { returnWeights?: boolean } = {},
 ): Tensor | AttentionWithWeights {
-  checkShapes(q, k, v);
+  checkAttentionInputs(q, k, v, options, WITH_WEIGHTS_KEYS);
   const p = attentionParams(q, k, options);
   const { out, logSumExp } = forward(q, k, v, p, !options.returnWeights);
   if (!options.returnWeights || !logSumExp) return out;
@@ -203,7 +229,7 @@ export function scaledDotProductAttention(
 
 /** Attention against the first keyLength rows of k/v buffers with spare capacity (a KV cache); inference only. */
 export function attentionAgainstCache(q: Tensor, keys: Tensor, values: Tensor, keyLength: number, options: AttentionOptions = {}): Tensor {
-  checkShapes(q, keys, values);
+  checkAttentionInputs(q, keys, values, options, attentionOptionKeys, true);
   if (needsGrad(q) || needsGrad(keys) || needsGrad(values)) {
     throw new Error('attention: attending to a KV cache is for inference; train with scaledDotProductAttention (or wrap in noGrad)');
   }

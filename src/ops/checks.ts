@@ -2,14 +2,32 @@
 // NaN in inputs. Messages name the op, the argument and the shape given.
 
 import type { DType } from '../tensor/dtype.js';
+
+export { checkOptions, type OptionKeys, optionKeys } from '../tensor/options.js';
+
 import { formatShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 let checkNumerics = false;
 
-/** When on, every op rejects inputs holding NaN (slower; for debugging). */
+/** When on, every op rejects inputs holding NaN, and attention also infinite q, k, v or scale (slower; for debugging). */
 export function setCheckNumerics(on: boolean): void {
   checkNumerics = on;
+}
+
+export function isCheckingNumerics(): boolean {
+  return checkNumerics;
+}
+
+/** With numerics checking on: throws at the first NaN or ±Infinity in the named inputs. */
+export function checkFinite(op: string, inputs: Record<string, Tensor>): void {
+  if (!checkNumerics) return;
+  for (const [name, t] of Object.entries(inputs)) {
+    const v = t.view();
+    for (let i = 0; i < v.length; i++) {
+      if (!Number.isFinite(v[i])) throw new Error(`${op}: ${name} ${formatShape(t.shape)} contains ${v[i]} at flat index ${i}`);
+    }
+  }
 }
 
 export function describe(t: Tensor): string {

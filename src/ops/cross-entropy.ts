@@ -6,7 +6,7 @@ import { record } from '../autograd/tape.js';
 import { kernelFor } from '../backend/backend.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkInputs } from './checks.js';
+import { checkInputs, checkOptions, optionKeys } from './checks.js';
 
 export interface CrossEntropyOptions {
   /** Rows whose target equals this are skipped (PyTorch's default: -100). */
@@ -15,7 +15,17 @@ export interface CrossEntropyOptions {
   reduction?: 'mean' | 'sum' | 'none';
 }
 
+const KEYS = optionKeys<CrossEntropyOptions>({ ignoreIndex: true, labelSmoothing: true, reduction: true });
+const REDUCTIONS = ['mean', 'sum', 'none'];
+
 export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  checkOptions('crossEntropy', options, KEYS);
+  const reduction = options.reduction ?? 'mean';
+  if (!REDUCTIONS.includes(reduction)) {
+    throw new Error(
+      `crossEntropy: reduction must be one of ${REDUCTIONS.map((r) => `'${r}'`).join(', ')}, got ${JSON.stringify(reduction)}`,
+    );
+  }
   checkInputs('crossEntropy', { logits });
   checkInputs('crossEntropy', { targets }, ['int32']);
   const classes = logits.shape[logits.rank - 1] ?? 0;
@@ -38,7 +48,6 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   const rowLoss = Tensor.empty([rows], logits.dtype);
   const dlogits = Tensor.empty(logits.shape, logits.dtype);
   kernelFor('crossEntropy', [logits])(logits, targets, rowLoss, dlogits, p);
-  const reduction = options.reduction ?? 'mean';
   if (reduction === 'none') {
     const out = rowLoss.reshapeView(targets.shape);
     rowLoss.dispose();

@@ -6,7 +6,7 @@ import { record } from '../autograd/tape.js';
 import { kernelFor } from '../backend/backend.js';
 import { rngFor } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkInputs } from './checks.js';
+import { checkInputs, checkOptions, optionKeys } from './checks.js';
 
 export interface DropoutOptions {
   /** Drop probability in [0, 1). */
@@ -17,7 +17,11 @@ export interface DropoutOptions {
   training?: boolean;
 }
 
+const KEYS = optionKeys<DropoutOptions>({ p: true, seed: true, training: true });
+
 export function dropout(x: Tensor, options: DropoutOptions): Tensor {
+  if (options === undefined) throw new Error('dropout: options { p } are required (the drop probability)');
+  checkOptions('dropout', options, KEYS);
   checkInputs('dropout', { x });
   const { p } = options;
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);

@@ -3,12 +3,12 @@
 // costs O(n) amortised copies and attention reads the cache in place.
 
 import { kernelFor } from '../backend/backend.js';
-import type { DType } from '../tensor/dtype.js';
+import { assertDType, type DType } from '../tensor/dtype.js';
 import { keep } from '../tensor/scope.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { type AttentionOptions, attentionAgainstCache } from './attention.js';
-import { checkInputs } from './checks.js';
+import { checkFinite, checkInputs, checkOptions, optionKeys } from './checks.js';
 
 export interface KVCacheOptions {
   batch: number;
@@ -19,12 +19,26 @@ export interface KVCacheOptions {
   dtype?: DType;
 }
 
+const KEYS = optionKeys<KVCacheOptions>({ batch: true, numKvHeads: true, headDim: true, capacity: true, dtype: true });
+const REQUIRED = ['batch', 'numKvHeads', 'headDim'] as const;
+
 export class KVCache {
   keys: Tensor;
   values: Tensor;
   private rows = 0;
 
   constructor(readonly options: KVCacheOptions) {
+    const usage = 'new KVCache({ batch, numKvHeads, headDim, capacity?, dtype? })';
+    if (options === undefined) throw new Error(`KVCache: options are required: ${usage}`);
+    checkOptions('KVCache', options, KEYS);
+    const missing = REQUIRED.filter((k) => options[k] === undefined);
+    if (missing.length > 0)
+      throw new Error(`KVCache: missing required option${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: ${usage}`);
+    for (const k of [...REQUIRED, 'capacity'] as const) {
+      const n = options[k];
+      if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new Error(`KVCache: ${k} must be a positive integer, got ${n}`);
+    }
+    if (options.dtype !== undefined) assertDType(options.dtype, 'KVCache');
     const capacity = options.capacity ?? 256;
     this.keys = this.buffer(capacity);
     this.values = this.buffer(capacity);
@@ -51,6 +65,7 @@ export class KVCache {
         throw new Error(`KVCache.append: ${name} must be [${batch}, ${numKvHeads}, n, ${headDim}], got ${formatShape(t.shape)}`);
       }
     }
+    checkFinite('KVCache.append', { key: k, value: v });
     const n = k.shape[2];
     if (this.rows + n > this.capacity) this.grow(Math.max(this.rows + n, 2 * this.capacity));
     this.copyRows(k, this.keys, this.rows);
@@ -60,6 +75,9 @@ export class KVCache {
 
   /** Attention of q [B, H, n, D] to everything cached (append this step's keys first). */
   attend(q: Tensor, options: AttentionOptions = {}): Tensor {
+    if (this.rows === 0) {
+      throw new Error(`KVCache.attend: the cache is empty; append this step's keys and values first (cache.append(k, v)), then attend`);
+    }
     return attentionAgainstCache(q, this.keys, this.values, this.rows, options);
   }
 

@@ -8,7 +8,7 @@ import { record } from '../autograd/tape.js';
 import { kernelFor } from '../backend/backend.js';
 import { broadcastShapes, formatShape, shapesEqual, sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkInputs, checkSameDtype } from './checks.js';
+import { checkInputs, checkOptions, checkSameDtype, optionKeys } from './checks.js';
 import { broadcastTo, sumToShape } from './reduce.js';
 
 export interface MatmulOptions {
@@ -61,7 +61,10 @@ function reduceTo(g: Tensor, like: Tensor): Tensor {
   return shapesEqual(g.shape, like.shape) ? g : sumToShape(g, like.shape);
 }
 
+const KEYS = optionKeys<MatmulOptions>({ transposeA: true, transposeB: true });
+
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  checkOptions('matmul', options, KEYS);
   checkInputs('matmul', { a, b });
   checkSameDtype('matmul', a, b);
   if (a.rank < 2 || b.rank < 2) {

@@ -5,7 +5,7 @@ import { record } from '../autograd/tape.js';
 import { kernelFor } from '../backend/backend.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkInputs } from './checks.js';
+import { checkInputs, checkOptions } from './checks.js';
 
 function normOp(name: string, x: Tensor, gamma: Tensor, beta: Tensor | null, eps: number): Tensor {
   checkInputs(name, beta ? { x, gamma, beta } : { x, gamma });
@@ -39,10 +39,14 @@ function normOp(name: string, x: Tensor, gamma: Tensor, beta: Tensor | null, eps
   );
 }
 
+const KEYS = ['eps'];
+
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, options: { eps?: number } = {}): Tensor {
+  checkOptions('layerNorm', options, KEYS);
   return normOp('layerNorm', x, gamma, beta, options.eps ?? 1e-5);
 }
 
 export function rmsNorm(x: Tensor, gamma: Tensor, options: { eps?: number } = {}): Tensor {
+  checkOptions('rmsNorm', options, KEYS);
   return normOp('rmsNorm', x, gamma, null, options.eps ?? 1e-6);
 }

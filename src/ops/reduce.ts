@@ -5,11 +5,13 @@ import { record } from '../autograd/tape.js';
 import { kernelFor } from '../backend/backend.js';
 import { broadcastStrides, normalizeAxes, type Shape, sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkInputs } from './checks.js';
+import { checkInputs, checkOptions, optionKeys } from './checks.js';
 
 export interface ReduceOptions {
   keepDims?: boolean;
 }
+
+const KEYS = optionKeys<ReduceOptions>({ keepDims: true });
 
 function reduceAxis(x: Tensor, axis: number, op: 'sum' | 'max'): Tensor {
   const outShape = x.shape.map((d, i) => (i === axis ? 1 : d));
@@ -65,6 +67,7 @@ function contiguous(shape: Shape): number[] {
 }
 
 export function sum(x: Tensor, axes?: number | readonly number[], options: ReduceOptions = {}): Tensor {
+  checkOptions('sum', options, KEYS);
   checkInputs('sum', { x });
   const ax = normalizeAxes(axes, x.rank, 'sum');
   const kept = reduceKeep(x, ax, 'sum');
@@ -74,6 +77,7 @@ export function sum(x: Tensor, axes?: number | readonly number[], options: Reduc
 }
 
 export function mean(x: Tensor, axes?: number | readonly number[], options: ReduceOptions = {}): Tensor {
+  checkOptions('mean', options, KEYS);
   checkInputs('mean', { x });
   const ax = normalizeAxes(axes, x.rank, 'mean');
   const count = ax.reduce((n, a) => n * x.shape[a], 1);
@@ -90,6 +94,7 @@ export function mean(x: Tensor, axes?: number | readonly number[], options: Redu
 
 /** Max over axes; the gradient is shared equally among tied maxima (like PyTorch's amax). */
 export function max(x: Tensor, axes?: number | readonly number[], options: ReduceOptions = {}): Tensor {
+  checkOptions('max', options, KEYS);
   checkInputs('max', { x });
   const ax = normalizeAxes(axes, x.rank, 'max');
   const kept = reduceKeep(x, ax, 'max');

@@ -8,7 +8,7 @@ import type { DType } from '../tensor/dtype.js';
 import { keep } from '../tensor/scope.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkInputs } from './checks.js';
+import { checkInputs, checkOptions, optionKeys } from './checks.js';
 
 export interface RotaryOptions {
   /** Default 10000. */
@@ -22,6 +22,8 @@ export interface RotaryOptions {
   /** Explicit int32 positions, [N] or [B, N]; overrides positionOffset. */
   positions?: Tensor;
 }
+
+const KEYS = optionKeys<RotaryOptions>({ base: true, rotaryDim: true, interleaved: true, positionOffset: true, positions: true });
 
 const tables = new Map<string, { cos: Tensor; sin: Tensor; maxPositions: number }>();
 
@@ -50,6 +52,7 @@ function rotaryTables(needed: number, rotaryDim: number, base: number, dtype: DT
 }
 
 export function applyRotary(x: Tensor, options: RotaryOptions = {}): Tensor {
+  checkOptions('applyRotary', options, KEYS);
   checkInputs('applyRotary', { x });
   if (x.rank !== 4) throw new Error(`applyRotary: x must be [batch, heads, seq, headDim], got ${formatShape(x.shape)}`);
   const [B, H, N, D] = x.shape;

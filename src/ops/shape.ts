@@ -15,6 +15,11 @@ const ALL_DTYPES = ['float32', 'float64', 'int32', 'bool'] as const;
 /** A view with a new shape; one dimension may be -1 (inferred). */
 export function reshape(x: Tensor, shape: Shape): Tensor {
   checkInputs('reshape', { x }, ALL_DTYPES);
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < -1) || shape.filter((d) => d === -1).length > 1) {
+    throw new Error(
+      `reshape: the new shape ${JSON.stringify(shape)} must hold non-negative integers and at most one -1 (inferred), for ${formatShape(x.shape)}`,
+    );
+  }
   const unknown = shape.indexOf(-1);
   let resolved = [...shape];
   if (unknown >= 0) {
@@ -64,7 +69,14 @@ export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
 /** x[begin : begin + size] per axis; size -1 means to the end. */
 export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
   checkInputs('slice', { x }, ALL_DTYPES);
-  if (begin.length > x.rank) throw new Error(`slice: begin has ${begin.length} entries for ${formatShape(x.shape)}`);
+  for (const [name, list] of [
+    ['begin', begin],
+    ['size', size ?? []],
+  ] as const) {
+    if (!Array.isArray(list) || list.length > x.rank || list.some((v) => !Number.isInteger(v))) {
+      throw new Error(`slice: ${name} must be at most ${x.rank} integers for ${formatShape(x.shape)}, got ${JSON.stringify(list)}`);
+    }
+  }
   const start = x.shape.map((_, i) => begin[i] ?? 0);
   const outShape = x.shape.map((d, i) => {
     const s = size?.[i] ?? -1;
@@ -95,7 +107,10 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
 /** Zero (or constant) padding: paddings[i] = [before, after] for axis i. */
 export function pad(x: Tensor, paddings: readonly (readonly [number, number])[], value = 0): Tensor {
   checkInputs('pad', { x }, ALL_DTYPES);
-  if (paddings.length !== x.rank || paddings.some(([b, a]) => b < 0 || a < 0)) {
+  if (
+    paddings.length !== x.rank ||
+    paddings.some((pair) => !Array.isArray(pair) || pair.length !== 2 || pair.some((n) => !Number.isInteger(n) || n < 0))
+  ) {
     throw new Error(`pad: need ${x.rank} non-negative [before, after] pairs for ${formatShape(x.shape)}, got ${JSON.stringify(paddings)}`);
   }
   const outShape = x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);

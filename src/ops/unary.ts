@@ -5,7 +5,7 @@ import { record } from '../autograd/tape.js';
 import { kernelFor } from '../backend/backend.js';
 import type { UnaryOp } from '../backend/kernels.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkInputs } from './checks.js';
+import { checkInputs, checkOptions } from './checks.js';
 
 export function unaryOp(op: UnaryOp, x: Tensor, alpha = 0): Tensor {
   checkInputs(op, { x });
@@ -30,8 +30,13 @@ export const tanh = (x: Tensor): Tensor => unaryOp('tanh', x);
 export const sigmoid = (x: Tensor): Tensor => unaryOp('sigmoid', x);
 export const relu = (x: Tensor): Tensor => unaryOp('relu', x);
 /** GELU with the exact erf form (PyTorch's default); `approximate: 'tanh'` gives the tanh form. */
-export const gelu = (x: Tensor, options: { approximate?: 'none' | 'tanh' } = {}): Tensor =>
-  unaryOp(options.approximate === 'tanh' ? 'geluTanh' : 'gelu', x);
+export function gelu(x: Tensor, options: { approximate?: 'none' | 'tanh' } = {}): Tensor {
+  checkOptions('gelu', options, ['approximate']);
+  const approximate = options.approximate ?? 'none';
+  if (approximate !== 'none' && approximate !== 'tanh')
+    throw new Error(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
+  return unaryOp(approximate === 'tanh' ? 'geluTanh' : 'gelu', x);
+}
 export const silu = (x: Tensor): Tensor => unaryOp('silu', x);
 
 export const addScalar = (x: Tensor, c: number): Tensor => unaryOp('addScalar', x, c);

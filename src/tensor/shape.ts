@@ -21,6 +21,7 @@ export function contiguousStrides(shape: Shape): number[] {
 }
 
 export function assertValidShape(shape: Shape, where: string): void {
+  if (!Array.isArray(shape)) throw new Error(`${where}: a shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new Error(`${where}: shape ${formatShape(shape)} must hold non-negative integers`);

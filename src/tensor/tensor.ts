@@ -12,7 +12,7 @@
 // long as its root is alive, and tidy() or dispose() inside it never costs a
 // gradient.
 
-import { type AnyTypedArray, bytesPerElement, type DType } from './dtype.js';
+import { type AnyTypedArray, assertDType, bytesPerElement, type DType } from './dtype.js';
 import { formatBytes, Heap, HeapAllocationError } from './heap.js';
 import { createCollector } from './reclaim.js';
 import { trackInScope } from './scope.js';
@@ -146,6 +146,7 @@ export class Tensor {
   /** An uninitialised tensor on the heap. */
   static empty(shape: Shape, dtype: DType = 'float32'): Tensor {
     assertValidShape(shape, 'tensor');
+    assertDType(dtype, 'tensor');
     const bytes = sizeOf(shape) * bytesPerElement(dtype);
     let ptr: number;
     try {
@@ -215,7 +216,7 @@ export class Tensor {
 
   /** The data as nested arrays, like PyTorch's tolist(). */
   toNested(): unknown {
-    const flat = Array.from(this.view());
+    const flat: (number | boolean)[] = this.dtype === 'bool' ? Array.from(this.view(), (v) => v !== 0) : Array.from(this.view());
     const build = (dim: number, offset: number): unknown => {
       if (dim === this.rank) return flat[offset];
       const stride = sizeOf(this.shape.slice(dim + 1));
