@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import asc from 'assemblyscript/asc';
+import { tsImport } from 'tsx/esm/api';
 
 const variants = [
   { name: 'attune-relaxed-mt', relaxed: true, shared: true },
@@ -11,6 +12,17 @@ const variants = [
   { name: 'attune-relaxed', relaxed: true, shared: false },
   { name: 'attune-simd', relaxed: false, shared: false },
 ];
+
+// assembly/attention-params.ts is generated from the one schema of the kernel
+// parameters (src/backend/attention-schema.ts, with the wasm block's extra
+// slots from src/backend/wasm/attention-params.ts).
+const { renderAssemblyParams } = await tsImport('../src/backend/wasm/attention-params.ts', import.meta.url);
+const paramsFile = 'assembly/attention-params.ts';
+const paramsText = renderAssemblyParams();
+if (!existsSync(paramsFile) || readFileSync(paramsFile, 'utf8') !== paramsText) {
+  writeFileSync(paramsFile, paramsText);
+  console.log(`build-wasm: wrote ${paramsFile}`);
+}
 
 // A build takes minutes (-O3, four variants): skip it when the sources, this
 // script and the compiler are what the last build used.

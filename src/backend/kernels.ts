@@ -4,6 +4,7 @@
 // Tensors passed here are contiguous and row-major.
 
 import type { Tensor } from '../tensor/tensor.js';
+import type { AttentionProblem, RotaryProblem } from './attention-schema.js';
 
 /** Every unary op; the wasm kernels use the position in this list as the op code. */
 export const UNARY_OPS = [
@@ -104,46 +105,14 @@ export interface DropoutParams {
 /**
  * Scaled dot-product attention over q [B, H, Nq, D], k/v [B, Hk, keyCapacity, D]
  * (rows past keyLength unused: a KV cache), o [B, H, Nq, D], logSumExp [B, H, Nq].
- * Masking semantics: src/backend/js/attention.ts.
+ * The one definition of these parameters, and of the block a compiled kernel
+ * reads, is src/backend/attention-schema.ts; masking semantics:
+ * src/backend/js/attention.ts.
  */
-export interface AttentionParams {
-  batch: number;
-  numHeads: number;
-  numKvHeads: number;
-  queryLength: number;
-  keyLength: number;
-  /** Rows allocated per (batch, kv head) in k and v, ≥ keyLength. */
-  keyCapacity: number;
-  headDim: number;
-  scale: number;
-  /** Bottom-right aligned: query row i sees keys j ≤ i + Nk − Nq. */
-  causal: boolean;
-  /** Keys j with i' − windowLeft ≤ j ≤ i' + windowRight (i' = i + Nk − Nq); −1 = unbounded. */
-  windowLeft: number;
-  windowRight: number;
-  /** s → c·tanh(s/c); 0 = off. */
-  softcap: number;
-  dropoutP: number;
-  dropoutSeed: number;
-  /** bool keep-mask or float additive mask, read with maskStrides over (b, h, i, j). */
-  mask: Tensor | null;
-  maskStrides: readonly [number, number, number, number];
-  /** float32 [H] or null. */
-  alibiSlopes: Tensor | null;
-}
+export type AttentionParams = AttentionProblem<Tensor>;
 
 /** Rotary position embedding over x [B, H, N, D]; cos/sin tables are [maxPositions, rotaryDim/2]. */
-export interface RotaryParams {
-  batch: number;
-  numHeads: number;
-  seqLength: number;
-  headDim: number;
-  rotaryDim: number;
-  interleaved: boolean;
-  positionOffset: number;
-  /** The backward: rotate by −θ. */
-  inverse: boolean;
-}
+export type RotaryParams = RotaryProblem;
 
 export interface KernelTable {
   matmul(a: Tensor, b: Tensor, out: Tensor, p: MatmulParams): void;

@@ -13,11 +13,10 @@
 
 import { needsGrad, record } from '../autograd/tape.js';
 import { kernelFor } from '../backend/backend.js';
-import { broadcastMaskStrides } from '../backend/js/attention.js';
 import type { AttentionParams } from '../backend/kernels.js';
 import { tensor } from '../tensor/create.js';
 import { rngFor } from '../tensor/random.js';
-import { formatShape } from '../tensor/shape.js';
+import { broadcastStrides, formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFinite, checkInputs, checkOptions, checkSameDtype, isCheckingNumerics, type OptionKeys, optionKeys } from './checks.js';
 
@@ -163,7 +162,8 @@ export function attentionParams(q: Tensor, k: Tensor, options: AttentionOptions,
     dropoutP,
     dropoutSeed: dropoutP > 0 ? (options.seed ?? rngFor(undefined).nextU32()) >>> 0 : 0,
     mask,
-    maskStrides: mask ? broadcastMaskStrides(mask.shape, shape) : [0, 0, 0, 0],
+    maskKind: mask ? (mask.dtype === 'bool' ? 'bool' : 'additive') : 'none',
+    maskStrides: mask ? (broadcastStrides(mask.shape, [B, H, Nq, keyLength]) as [number, number, number, number]) : [0, 0, 0, 0],
     alibiSlopes: slopes,
   };
 }

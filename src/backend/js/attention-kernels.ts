@@ -1,59 +1,42 @@
 // The js backend's attention and rotary kernels: adapters from tensors to
-// the readable references in attention.ts and rotary.ts.
+// the readable references in attention.ts and rotary.ts, which take the same
+// parameter object (src/backend/attention-schema.ts) with arrays for tensors.
 
 import type { Tensor } from '../../tensor/tensor.js';
 import type { AttentionParams, RotaryParams } from '../kernels.js';
-import { type AttentionInputs, attentionBackwardReference, attentionForwardReference, type FloatArray } from './attention.js';
+import {
+  type AttentionInputs,
+  attentionBackwardReference,
+  attentionForwardReference,
+  type FloatArray,
+  type ReferenceAttentionParams,
+} from './attention.js';
 import { applyRotaryBackwardReference, applyRotaryReference } from './rotary.js';
 
-/** k or v with only the first keyLength rows of each (b, kv head): the reference wants them dense. */
-function denseKeys(t: Tensor, p: AttentionParams): FloatArray {
-  const all = t.view() as FloatArray;
-  if (p.keyCapacity === p.keyLength) return all;
-  const D = p.headDim;
-  const rows = p.batch * p.numKvHeads;
-  const out = all instanceof Float64Array ? new Float64Array(rows * p.keyLength * D) : new Float32Array(rows * p.keyLength * D);
-  for (let r = 0; r < rows; r++) out.set(all.subarray(r * p.keyCapacity * D, (r * p.keyCapacity + p.keyLength) * D), r * p.keyLength * D);
-  return out;
-}
-
-function inputs(q: Tensor, k: Tensor, v: Tensor, p: AttentionParams): AttentionInputs<FloatArray> {
+function referenceParams(p: AttentionParams): ReferenceAttentionParams {
   return {
-    query: q.view() as FloatArray,
-    key: denseKeys(k, p),
-    value: denseKeys(v, p),
-    batch: p.batch,
-    numHeads: p.numHeads,
-    numKvHeads: p.numKvHeads,
-    queryLength: p.queryLength,
-    keyLength: p.keyLength,
-    headDim: p.headDim,
-    scale: p.scale,
-    mask: p.mask ? (p.mask.view() as Uint8Array | FloatArray) : undefined,
-    maskKind: p.mask ? (p.mask.dtype === 'bool' ? 'bool' : 'additive') : 'none',
-    maskStrides: p.maskStrides,
-    causal: p.causal,
-    windowLeft: p.windowLeft,
-    windowRight: p.windowRight,
-    alibiSlopes: p.alibiSlopes ? p.alibiSlopes.view() : undefined,
-    softcap: p.softcap,
-    dropoutP: p.dropoutP,
-    dropoutSeed: p.dropoutSeed,
+    ...p,
+    mask: p.mask ? (p.mask.view() as Uint8Array | FloatArray) : null,
+    alibiSlopes: p.alibiSlopes ? (p.alibiSlopes.view() as FloatArray) : null,
   };
 }
 
+function inputs(q: Tensor, k: Tensor, v: Tensor): AttentionInputs<FloatArray> {
+  return { query: q.view() as FloatArray, key: k.view() as FloatArray, value: v.view() as FloatArray };
+}
+
 export function attentionForward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, logSumExp: Tensor, p: AttentionParams): void {
-  const r = attentionForwardReference(inputs(q, k, v, p));
+  const r = attentionForwardReference(referenceParams(p), inputs(q, k, v));
   out.view().set(r.output);
   logSumExp.view().set(r.logSumExp);
 }
 
 export function attentionDecode(q: Tensor, k: Tensor, v: Tensor, out: Tensor, p: AttentionParams): void {
-  out.view().set(attentionForwardReference(inputs(q, k, v, p)).output);
+  out.view().set(attentionForwardReference(referenceParams(p), inputs(q, k, v)).output);
 }
 
 export function attentionWeights(q: Tensor, k: Tensor, _logSumExp: Tensor, weights: Tensor, p: AttentionParams): void {
-  weights.view().set(attentionForwardReference(inputs(q, k, k, p)).weights);
+  weights.view().set(attentionForwardReference(referenceParams(p), inputs(q, k, k)).weights);
 }
 
 export function attentionBackward(
@@ -68,7 +51,7 @@ export function attentionBackward(
   gradV: Tensor,
   p: AttentionParams,
 ): void {
-  const g = attentionBackwardReference({ ...inputs(q, k, v, p), gradOutput: gradOut.view() as FloatArray });
+  const g = attentionBackwardReference(referenceParams(p), { ...inputs(q, k, v), gradOutput: gradOut.view() as FloatArray });
   gradQ.view().set(g.gradQuery);
   gradK.view().set(g.gradKey);
   gradV.view().set(g.gradValue);

@@ -6,7 +6,8 @@
 //
 // B batch · H query heads · Hk key/value heads (H % Hk == 0)
 // Nq query rows · Nk key rows · D head dim
-// q [B, H, Nq, D] · k, v [B, Hk, Nk, D] · o [B, H, Nq, D] · logSumExp [B, H, Nq]
+// q [B, H, Nq, D] · k, v [B, Hk, keyCapacity, D] (rows ≥ Nk unread) · o [B, H, Nq, D] · logSumExp [B, H, Nq]
+// Parameters: the schema every backend reads (src/backend/attention-schema.ts).
 //
 // Query row i sits at key position i' = i + Nk − Nq (bottom-right alignment,
 // as FlashAttention and KV-cache decoding need: the last query row lines up
@@ -19,46 +20,23 @@
 // P = softmax_j(s) (a row with no visible key gives P = 0, LSE = −∞),
 // Pd = P∘Z/(1 − p) with Z the dropout keep mask, O = Pd·V.
 
+import type { AttentionProblem } from '../attention-schema.js';
+
 export type FloatArray = Float32Array | Float64Array;
-export type AttentionMaskKind = 'none' | 'bool' | 'additive';
 
-export interface AttentionShape {
-  batch: number;
-  numHeads: number;
-  numKvHeads: number;
-  queryLength: number;
-  keyLength: number;
-  headDim: number;
-}
+/**
+ * The reference's parameters: the schema's AttentionProblem (the same object
+ * every backend's kernels take) with the mask and ALiBi slopes as arrays.
+ * k and v hold keyCapacity rows per (b, kv head), of which keyLength are read.
+ */
+export type ReferenceAttentionParams = AttentionProblem<Uint8Array | FloatArray>;
 
-export interface AttentionOptions {
-  /** Multiplies q·k; default 1/√headDim. */
-  scale?: number;
-  /** Boolean keep-mask (1 = keep) or additive float mask, broadcast over (b, h, i, j) by maskStrides. */
-  mask?: Uint8Array | FloatArray;
-  /** Default: 'bool' for a Uint8Array mask, 'additive' for a float one, 'none' without a mask. */
-  maskKind?: AttentionMaskKind;
-  /** Element strides of the mask over (b, h, i, j), 0 where it broadcasts. Default: [Nq, Nk] or [B, H, Nq, Nk] by length. */
-  maskStrides?: readonly [number, number, number, number];
-  /** Bottom-right aligned: row i sees keys j ≤ i + Nk − Nq. */
-  causal?: boolean;
-  /** Row i sees keys j ≥ i + Nk − Nq − windowLeft; −1 (default) = unbounded. */
-  windowLeft?: number;
-  /** Row i sees keys j ≤ i + Nk − Nq + windowRight; −1 (default) = unbounded. */
-  windowRight?: number;
-  /** One slope per query head. */
-  alibiSlopes?: ArrayLike<number>;
-  /** Scores s → c·tanh(s/c) after scaling, before bias and mask; 0 (default) = off. */
-  softcap?: number;
-  /** Dropout probability on the attention weights; 0 (default) = off. */
-  dropoutP?: number;
-  /** Seed of the dropout hash (u32). */
-  dropoutSeed?: number;
-}
-
-export interface AttentionInputs<T extends FloatArray> extends AttentionShape, AttentionOptions {
+export interface AttentionInputs<T extends FloatArray> {
+  /** [B, H, Nq, D] */
   query: T;
+  /** [B, Hk, keyCapacity, D] */
   key: T;
+  /** [B, Hk, keyCapacity, D] */
   value: T;
 }
 
@@ -77,7 +55,9 @@ export interface AttentionBackwardInputs<T extends FloatArray> extends Attention
 }
 
 export interface AttentionGradients<T extends FloatArray> {
+  /** [B, H, Nq, D] */
   gradQuery: T;
+  /** [B, Hk, keyCapacity, D] (rows past keyLength stay 0) */
   gradKey: T;
   gradValue: T;
 }
@@ -120,44 +100,14 @@ export function attentionDropoutKeeps(seed: number, p: number, b: number, h: num
 // Scores
 // ---------------------------------------------------------------------------
 
-/** Element strides over (b, h, i, j) of a mask shaped [Nq, Nk], [1|B, 1|H, Nq, Nk] (or any rank-2..4 broadcastable shape). */
-export function broadcastMaskStrides(maskShape: readonly number[], shape: AttentionShape): [number, number, number, number] {
-  const full = [shape.batch, shape.numHeads, shape.queryLength, shape.keyLength];
-  if (maskShape.length < 2 || maskShape.length > 4) throw new Error(`attention: mask must have rank 2 to 4, got shape [${maskShape}]`);
-  const dims = [...Array(4 - maskShape.length).fill(1), ...maskShape];
-  const strides: [number, number, number, number] = [0, 0, 0, 0];
-  let stride = 1;
-  for (let axis = 3; axis >= 0; axis--) {
-    if (dims[axis] !== 1 && dims[axis] !== full[axis]) {
-      throw new Error(`attention: mask shape [${maskShape}] does not broadcast to [${full}] (axis ${axis} is ${dims[axis]})`);
-    }
-    strides[axis] = dims[axis] === 1 ? 0 : stride;
-    stride *= dims[axis];
-  }
-  return strides;
-}
-
-function resolveMask(args: AttentionShape & AttentionOptions): { kind: AttentionMaskKind; strides: readonly number[] } {
-  const { mask } = args;
-  if (!mask) return { kind: 'none', strides: [0, 0, 0, 0] };
-  const kind = args.maskKind ?? (mask instanceof Uint8Array ? 'bool' : 'additive');
-  if (args.maskStrides) return { kind, strides: args.maskStrides };
-  const { batch, numHeads, queryLength: Nq, keyLength: Nk } = args;
-  if (mask.length === Nq * Nk) return { kind, strides: [0, 0, Nk, 1] };
-  if (mask.length === batch * numHeads * Nq * Nk) return { kind, strides: [numHeads * Nq * Nk, Nq * Nk, Nk, 1] };
-  throw new Error(`attention: mask has ${mask.length} elements; give maskStrides for shapes other than [Nq, Nk] or [B, H, Nq, Nk]`);
-}
-
 /** The keys query row i sees by position: [lo, hi] (empty when lo > hi). */
-function visibleKeys(args: AttentionShape & AttentionOptions, i: number): [number, number] {
-  const iKey = i + args.keyLength - args.queryLength;
-  const left = args.windowLeft ?? -1;
-  const right = args.windowRight ?? -1;
+function visibleKeys(p: ReferenceAttentionParams, i: number): [number, number] {
+  const iKey = i + p.keyLength - p.queryLength;
   let lo = 0;
-  let hi = args.keyLength - 1;
-  if (left >= 0) lo = Math.max(lo, iKey - left);
-  if (args.causal) hi = Math.min(hi, iKey);
-  if (right >= 0) hi = Math.min(hi, iKey + right);
+  let hi = p.keyLength - 1;
+  if (p.windowLeft >= 0) lo = Math.max(lo, iKey - p.windowLeft);
+  if (p.causal) hi = Math.min(hi, iKey);
+  if (p.windowRight >= 0) hi = Math.min(hi, iKey + p.windowRight);
   return [lo, hi];
 }
 
@@ -168,33 +118,35 @@ interface HeadScores {
   softcapGrad: Float64Array;
 }
 
+/** Element offset of key row j of (b, kv head hk) in k or v. */
+function keyRow(p: ReferenceAttentionParams, b: number, hk: number, j: number): number {
+  return ((b * p.numKvHeads + hk) * p.keyCapacity + j) * p.headDim;
+}
+
 /** The logits of head (b, h) — the same steps, in the same order, as the kernels' modifyRow. */
-function headScores<T extends FloatArray>(args: AttentionInputs<T>, b: number, h: number): HeadScores {
-  const { numHeads: H, numKvHeads: Hk, queryLength: Nq, keyLength: Nk, headDim: D } = args;
-  const scale = args.scale ?? 1 / Math.sqrt(D);
-  const cap = args.softcap ?? 0;
+function headScores(p: ReferenceAttentionParams, x: AttentionInputs<FloatArray>, b: number, h: number): HeadScores {
+  const { numHeads: H, numKvHeads: Hk, queryLength: Nq, keyLength: Nk, headDim: D, softcap: cap, mask } = p;
   const hk = Math.floor(h / (H / Hk));
-  const mask = resolveMask(args);
   const logits = new Float64Array(Nq * Nk);
   const softcapGrad = new Float64Array(Nq * Nk).fill(1);
+  const [sb, sh, si, sj] = p.maskStrides;
   for (let i = 0; i < Nq; i++) {
-    const [lo, hi] = visibleKeys(args, i);
+    const [lo, hi] = visibleKeys(p, i);
     const q = ((b * H + h) * Nq + i) * D;
     for (let j = 0; j < Nk; j++) {
-      const k = ((b * Hk + hk) * Nk + j) * D;
+      const k = keyRow(p, b, hk, j);
       let s = 0;
-      for (let d = 0; d < D; d++) s += args.query[q + d] * args.key[k + d];
-      s *= scale;
+      for (let d = 0; d < D; d++) s += x.query[q + d] * x.key[k + d];
+      s *= p.scale;
       if (cap > 0) {
         const t = Math.tanh(s / cap);
         s = cap * t;
         softcapGrad[i * Nk + j] = 1 - t * t;
       }
-      if (args.alibiSlopes) s -= args.alibiSlopes[h] * Math.abs(i + Nk - Nq - j);
-      if (mask.kind !== 'none' && args.mask) {
-        const [sb, sh, si, sj] = mask.strides;
-        const m = args.mask[b * sb + h * sh + i * si + j * sj];
-        if (mask.kind === 'additive') s += m;
+      if (p.alibiSlopes) s -= p.alibiSlopes[h] * Math.abs(i + Nk - Nq - j);
+      if (mask && p.maskKind !== 'none') {
+        const m = mask[b * sb + h * sh + i * si + j * sj];
+        if (p.maskKind === 'additive') s += m;
         else if (m === 0) s = -Infinity;
       }
       if (j < lo || j > hi) s = -Infinity;
@@ -224,15 +176,14 @@ function softmaxRows(logits: Float64Array, Nq: number, Nk: number): { probs: Flo
 }
 
 /** Z/(1 − p) for head (b, h): 1/(1 − p) where the dropout hash keeps the weight, else 0 (all 1 without dropout). */
-function dropoutFactors(args: AttentionOptions & AttentionShape, b: number, h: number): Float64Array {
-  const { queryLength: Nq, keyLength: Nk } = args;
-  const p = args.dropoutP ?? 0;
+function dropoutFactors(p: ReferenceAttentionParams, b: number, h: number): Float64Array {
+  const { queryLength: Nq, keyLength: Nk, dropoutP } = p;
   const factors = new Float64Array(Nq * Nk).fill(1);
-  if (p <= 0) return factors;
-  const seed = (args.dropoutSeed ?? 0) >>> 0;
-  const keepScale = p < 1 ? 1 / (1 - p) : 0;
+  if (dropoutP <= 0) return factors;
+  const seed = p.dropoutSeed >>> 0;
+  const keepScale = dropoutP < 1 ? 1 / (1 - dropoutP) : 0;
   for (let i = 0; i < Nq; i++) {
-    for (let j = 0; j < Nk; j++) factors[i * Nk + j] = attentionDropoutKeeps(seed, p, b, h, i, j) ? keepScale : 0;
+    for (let j = 0; j < Nk; j++) factors[i * Nk + j] = attentionDropoutKeeps(seed, dropoutP, b, h, i, j) ? keepScale : 0;
   }
   return factors;
 }
@@ -241,33 +192,43 @@ function zerosLike<T extends FloatArray>(like: T, length: number): T {
   return (like instanceof Float64Array ? new Float64Array(length) : new Float32Array(length)) as T;
 }
 
-function checkShapes<T extends FloatArray>(args: AttentionInputs<T>): void {
-  const { batch: B, numHeads: H, numKvHeads: Hk, queryLength: Nq, keyLength: Nk, headDim: D } = args;
+function checkShapes(p: ReferenceAttentionParams, x: AttentionInputs<FloatArray>): void {
+  const { batch: B, numHeads: H, numKvHeads: Hk, queryLength: Nq, keyLength: Nk, keyCapacity: cap, headDim: D } = p;
   if (H % Hk !== 0) throw new Error(`attention: key has ${Hk} heads, query ${H}; numKvHeads must divide numHeads`);
-  if (args.query.length !== B * H * Nq * D)
-    throw new Error(`attention: query has ${args.query.length} elements, expected B·H·Nq·D = ${B * H * Nq * D}`);
-  if (args.key.length !== B * Hk * Nk * D)
-    throw new Error(`attention: key has ${args.key.length} elements, expected B·Hk·Nk·D = ${B * Hk * Nk * D}`);
-  if (args.value.length !== B * Hk * Nk * D)
-    throw new Error(`attention: value has ${args.value.length} elements, expected B·Hk·Nk·D = ${B * Hk * Nk * D}`);
+  if (cap < Nk) throw new Error(`attention: keyCapacity ${cap} is less than keyLength ${Nk}`);
+  if (x.query.length !== B * H * Nq * D)
+    throw new Error(`attention: query has ${x.query.length} elements, expected B·H·Nq·D = ${B * H * Nq * D}`);
+  for (const [name, t] of [
+    ['key', x.key],
+    ['value', x.value],
+  ] as const) {
+    if (t.length !== B * Hk * cap * D)
+      throw new Error(`attention: ${name} has ${t.length} elements, expected B·Hk·keyCapacity·D = ${B * Hk * cap * D}`);
+  }
+  if (p.mask && p.maskKind === 'none') throw new Error("attention: a mask is given but maskKind is 'none'");
+  if (p.alibiSlopes && p.alibiSlopes.length !== H)
+    throw new Error(`attention: alibiSlopes has ${p.alibiSlopes.length} slopes for ${H} query heads`);
 }
 
 // ---------------------------------------------------------------------------
 // Forward and backward
 // ---------------------------------------------------------------------------
 
-export function attentionForwardReference<T extends FloatArray>(args: AttentionInputs<T>): AttentionForwardResult<T> {
-  checkShapes(args);
-  const { batch: B, numHeads: H, numKvHeads: Hk, queryLength: Nq, keyLength: Nk, headDim: D } = args;
-  const output = zerosLike(args.query, B * H * Nq * D);
-  const logSumExp = zerosLike(args.query, B * H * Nq);
-  const weights = zerosLike(args.query, B * H * Nq * Nk);
+export function attentionForwardReference<T extends FloatArray>(
+  p: ReferenceAttentionParams,
+  x: AttentionInputs<T>,
+): AttentionForwardResult<T> {
+  checkShapes(p, x);
+  const { batch: B, numHeads: H, numKvHeads: Hk, queryLength: Nq, keyLength: Nk, headDim: D } = p;
+  const output = zerosLike(x.query, B * H * Nq * D);
+  const logSumExp = zerosLike(x.query, B * H * Nq);
+  const weights = zerosLike(x.query, B * H * Nq * Nk);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const hk = Math.floor(h / (H / Hk));
-      const { logits } = headScores(args, b, h);
+      const { logits } = headScores(p, x, b, h);
       const { probs, logSumExp: lse } = softmaxRows(logits, Nq, Nk);
-      const z = dropoutFactors(args, b, h);
+      const z = dropoutFactors(p, b, h);
       for (let i = 0; i < Nq; i++) {
         const row = (b * H + h) * Nq + i;
         logSumExp[row] = lse[i];
@@ -275,7 +236,7 @@ export function attentionForwardReference<T extends FloatArray>(args: AttentionI
         // O = Pd·V
         for (let d = 0; d < D; d++) {
           let acc = 0;
-          for (let j = 0; j < Nk; j++) acc += probs[i * Nk + j] * z[i * Nk + j] * args.value[((b * Hk + hk) * Nk + j) * D + d];
+          for (let j = 0; j < Nk; j++) acc += probs[i * Nk + j] * z[i * Nk + j] * x.value[keyRow(p, b, hk, j) + d];
           output[row * D + d] = acc;
         }
       }
@@ -284,22 +245,24 @@ export function attentionForwardReference<T extends FloatArray>(args: AttentionI
   return { output, logSumExp, weights };
 }
 
-export function attentionBackwardReference<T extends FloatArray>(args: AttentionBackwardInputs<T>): AttentionGradients<T> {
-  checkShapes(args);
-  const { batch: B, numHeads: H, numKvHeads: Hk, queryLength: Nq, keyLength: Nk, headDim: D } = args;
-  const scale = args.scale ?? 1 / Math.sqrt(D);
-  const dO = args.gradOutput;
-  const gradQuery = zerosLike(args.query, B * H * Nq * D);
-  const gradKey = zerosLike(args.query, B * Hk * Nk * D);
-  const gradValue = zerosLike(args.query, B * Hk * Nk * D);
+export function attentionBackwardReference<T extends FloatArray>(
+  p: ReferenceAttentionParams,
+  x: AttentionBackwardInputs<T>,
+): AttentionGradients<T> {
+  checkShapes(p, x);
+  const { batch: B, numHeads: H, numKvHeads: Hk, queryLength: Nq, keyLength: Nk, keyCapacity, headDim: D, scale } = p;
+  const dO = x.gradOutput;
+  const gradQuery = zerosLike(x.query, B * H * Nq * D);
+  const gradKey = zerosLike(x.query, B * Hk * keyCapacity * D);
+  const gradValue = zerosLike(x.query, B * Hk * keyCapacity * D);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const hk = Math.floor(h / (H / Hk));
-      const { logits, softcapGrad } = headScores(args, b, h);
+      const { logits, softcapGrad } = headScores(p, x, b, h);
       const { probs } = softmaxRows(logits, Nq, Nk);
-      const z = dropoutFactors(args, b, h);
+      const z = dropoutFactors(p, b, h);
       const qRow = (i: number) => ((b * H + h) * Nq + i) * D;
-      const kRow = (j: number) => ((b * Hk + hk) * Nk + j) * D;
+      const kRow = (j: number) => keyRow(p, b, hk, j);
       for (let i = 0; i < Nq; i++) {
         // dPd = dO·Vᵀ and dV += Pdᵀ·dO   (forward: O = Pd·V)
         const dP = new Float64Array(Nk);
@@ -307,7 +270,7 @@ export function attentionBackwardReference<T extends FloatArray>(args: Attention
           const pd = probs[i * Nk + j] * z[i * Nk + j];
           let acc = 0;
           for (let d = 0; d < D; d++) {
-            acc += dO[qRow(i) + d] * args.value[kRow(j) + d];
+            acc += dO[qRow(i) + d] * x.value[kRow(j) + d];
             gradValue[kRow(j) + d] += pd * dO[qRow(i) + d];
           }
           // dP = dPd∘Z/(1 − p)   (forward: Pd = P∘Z/(1 − p))
@@ -322,8 +285,8 @@ export function attentionBackwardReference<T extends FloatArray>(args: Attention
           if (dS === 0) continue;
           // dQ += scale·dS·K, dK += scale·dSᵀ·Q   (forward: S = scale·Q·Kᵀ)
           for (let d = 0; d < D; d++) {
-            gradQuery[qRow(i) + d] += scale * dS * args.key[kRow(j) + d];
-            gradKey[kRow(j) + d] += scale * dS * args.query[qRow(i) + d];
+            gradQuery[qRow(i) + d] += scale * dS * x.key[kRow(j) + d];
+            gradKey[kRow(j) + d] += scale * dS * x.query[qRow(i) + d];
           }
         }
       }

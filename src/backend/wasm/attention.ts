@@ -1,17 +1,12 @@
-// wasm attention and rotary kernels: fill the params block that
-// assembly/attention*.ts and assembly/rotary.ts read (layout in
+// wasm attention and rotary kernels: write the params block that
+// assembly/attention*.ts and assembly/rotary.ts read (the schema:
+// src/backend/attention-schema.ts; this backend's extra slots:
 // attention-params.ts), give each thread its scratch, run on the pool.
 
 import type { Tensor } from '../../tensor/tensor.js';
+import { type AttentionOffsets, AttentionSlot, type AttentionTileSettings } from '../attention-schema.js';
 import type { AttentionParams, RotaryParams } from '../kernels.js';
-import {
-  ATTENTION_PARAMS_BYTES,
-  type AttentionParamName,
-  MaskKind,
-  ROTARY_PARAMS_BYTES,
-  writeAttentionParams,
-  writeRotaryParams,
-} from './attention-params.js';
+import { ATTENTION_PARAMS_BYTES, ROTARY_PARAMS_BYTES, writeAttentionBlock, writeRotaryBlock } from './attention-params.js';
 import type { WasmContext } from './context.js';
 
 /** Tile sizes and the decode split: parameters so the kernel autotuner can choose them per shape. */
@@ -34,95 +29,51 @@ export const defaultAttentionTiling: AttentionTiling = {
   decodeChunk: 512,
 };
 
-type Fields = Partial<Record<AttentionParamName, number>>;
+/** Where the attention wrappers get their settings for a call (the autotune registry, or fixed ones). */
+export type AttentionTilingSource = (kernel: 'forward' | 'backward' | 'decode', p: AttentionParams) => AttentionTiling;
 
-/** The (batch, head, row) element strides of a dense [B, heads, rows, D] tensor. */
-function strides(heads: number, rows: number, D: number): [number, number, number] {
-  return [heads * rows * D, rows * D, D];
-}
-
-function shapeFields(p: AttentionParams): Fields {
-  const { batch, numHeads: H, numKvHeads: Hk, queryLength: Nq, keyLength, keyCapacity, headDim: D } = p;
-  const [qb, qh, qr] = strides(H, Nq, D);
-  const [kb, kh, kr] = strides(Hk, keyCapacity, D);
-  const [gb, gh, gr] = strides(Hk, keyCapacity, D);
-  const [sb, sh, si, sj] = p.maskStrides;
-  return {
-    batch,
-    numHeads: H,
-    numKvHeads: Hk,
-    queryLength: Nq,
-    keyLength,
-    headDim: D,
-    queryStrideBatch: qb,
-    queryStrideHead: qh,
-    queryStrideRow: qr,
-    keyStrideBatch: kb,
-    keyStrideHead: kh,
-    keyStrideRow: kr,
-    valueStrideBatch: kb,
-    valueStrideHead: kh,
-    valueStrideRow: kr,
-    outputStrideBatch: qb,
-    outputStrideHead: qh,
-    outputStrideRow: qr,
-    gradOutputStrideBatch: qb,
-    gradOutputStrideHead: qh,
-    gradOutputStrideRow: qr,
-    gradQueryStrideBatch: qb,
-    gradQueryStrideHead: qh,
-    gradQueryStrideRow: qr,
-    gradKeyStrideBatch: gb,
-    gradKeyStrideHead: gh,
-    gradKeyStrideRow: gr,
-    gradValueStrideBatch: gb,
-    gradValueStrideHead: gh,
-    gradValueStrideRow: gr,
-    mask: p.mask ? p.mask.ptr : 0,
-    maskKind: p.mask ? (p.mask.dtype === 'bool' ? MaskKind.bool : MaskKind.additive) : MaskKind.none,
-    maskStrideBatch: sb,
-    maskStrideHead: sh,
-    maskStrideQuery: si,
-    maskStrideKey: sj,
-    alibiSlopes: p.alibiSlopes ? p.alibiSlopes.ptr : 0,
-    causal: p.causal ? 1 : 0,
-    windowLeft: p.windowLeft,
-    windowRight: p.windowRight,
-    scale: p.scale,
-    softcap: p.softcap,
-    dropoutP: p.dropoutP,
-    dropoutSeed: p.dropoutSeed | 0,
-  };
-}
-
-export function attentionKernels(ctx: WasmContext, tiling: AttentionTiling = defaultAttentionTiling) {
+export function attentionKernels(ctx: WasmContext, tilingFor: AttentionTilingSource = () => defaultAttentionTiling) {
   const k = ctx.wasm.exports;
   const block = (): number => ctx.block('attentionParams', Math.max(ATTENTION_PARAMS_BYTES, ROTARY_PARAMS_BYTES));
 
-  /** Writes the params twice: once to ask the kernel its scratch size, then with the scratch in place. */
-  const prepare = (fields: Fields, scratchBytesOf: (ptr: number) => number, threads: number): number => {
+  /** Writes the block once; then sizes the per-thread scratch from it and fills in the two scratch slots. */
+  const prepare = (
+    p: AttentionParams,
+    offsets: AttentionOffsets,
+    tiles: AttentionTileSettings,
+    scratchBytesOf: (ptr: number) => number,
+    threads: number,
+  ): number => {
     const ptr = block();
-    writeAttentionParams(ctx.buffer(), ptr, fields);
+    writeAttentionBlock(ctx.buffer(), ptr, p, offsets, tiles);
     const perThread = Math.ceil(scratchBytesOf(ptr) / 64) * 64;
     const scratch = ctx.block('attentionScratch', perThread * threads);
-    writeAttentionParams(ctx.buffer(), ptr, { ...fields, scratch, scratchStride: perThread });
+    const slots = new Int32Array(ctx.buffer(), ptr, ATTENTION_PARAMS_BYTES / 4);
+    slots[AttentionSlot.scratch] = scratch;
+    slots[AttentionSlot.scratchStride] = perThread;
     return ptr;
   };
 
   const work = (p: AttentionParams) => p.batch * p.numHeads * p.queryLength * p.keyLength * p.headDim;
-  const forwardFields = (p: AttentionParams): Fields => ({ ...shapeFields(p), blockRows: tiling.blockRows, blockCols: tiling.blockCols });
+  const tiles = (t: AttentionTiling, backward = false): AttentionTileSettings => ({
+    blockRows: backward ? t.backwardBlockRows : t.blockRows,
+    blockCols: backward ? t.backwardBlockCols : t.blockCols,
+    decodeSplits: 0,
+  });
 
   return {
     attentionForward(q: Tensor, kt: Tensor, v: Tensor, out: Tensor, logSumExp: Tensor, p: AttentionParams): void {
       const threads = ctx.threadsFor(work(p), 1 << 18);
-      const fields = { ...forwardFields(p), query: q.ptr, key: kt.ptr, value: v.ptr, output: out.ptr, logSumExp: logSumExp.ptr };
-      ctx.run('flashAttentionForward', [prepare(fields, k.flashAttentionForwardScratchBytes, threads)], threads);
+      const offsets = { query: q.ptr, key: kt.ptr, value: v.ptr, output: out.ptr, logSumExp: logSumExp.ptr };
+      const ptr = prepare(p, offsets, tiles(tilingFor('forward', p)), k.flashAttentionForwardScratchBytes, threads);
+      ctx.run('flashAttentionForward', [ptr], threads);
     },
 
     attentionWeights(q: Tensor, kt: Tensor, logSumExp: Tensor, weights: Tensor, p: AttentionParams): void {
       const threads = ctx.threadsFor(work(p), 1 << 18);
-      const fields = { ...forwardFields(p), query: q.ptr, key: kt.ptr, value: kt.ptr, logSumExp: logSumExp.ptr, weights: weights.ptr };
-      ctx.run('attentionWeights', [prepare(fields, k.flashAttentionForwardScratchBytes, threads)], threads);
+      const offsets = { query: q.ptr, key: kt.ptr, value: kt.ptr, logSumExp: logSumExp.ptr, weights: weights.ptr };
+      const ptr = prepare(p, offsets, tiles(tilingFor('forward', p)), k.flashAttentionForwardScratchBytes, threads);
+      ctx.run('attentionWeights', [ptr], threads);
     },
 
     attentionBackward(
@@ -138,10 +89,7 @@ export function attentionKernels(ctx: WasmContext, tiling: AttentionTiling = def
       p: AttentionParams,
     ): void {
       const threads = ctx.threadsFor(work(p), 1 << 17);
-      const fields: Fields = {
-        ...shapeFields(p),
-        blockRows: tiling.backwardBlockRows,
-        blockCols: tiling.backwardBlockCols,
+      const offsets: AttentionOffsets = {
         query: q.ptr,
         key: kt.ptr,
         value: v.ptr,
@@ -152,7 +100,7 @@ export function attentionKernels(ctx: WasmContext, tiling: AttentionTiling = def
         gradKey: gradK.ptr,
         gradValue: gradV.ptr,
       };
-      const ptr = prepare(fields, k.flashAttentionBackwardScratchBytes, threads);
+      const ptr = prepare(p, offsets, tiles(tilingFor('backward', p), true), k.flashAttentionBackwardScratchBytes, threads);
       ctx.run('flashAttentionBackward', [ptr], threads);
       if (k.flashAttentionBackwardNeedsDqPass(ptr, threads)) ctx.run('flashAttentionBackwardDq', [ptr], threads);
     },
@@ -161,12 +109,15 @@ export function attentionKernels(ctx: WasmContext, tiling: AttentionTiling = def
       // Split the keys only as far as the threads need work items (two each):
       // every split costs a partial (m, l, O) record and a merge.
       const threads = ctx.threadsFor(work(p), 1 << 16);
+      const tiling = tilingFor('decode', p);
       const wanted = Math.ceil((2 * threads) / (p.batch * p.numKvHeads));
-      const splits = Math.max(1, Math.min(wanted, Math.floor(p.keyLength / tiling.decodeChunk)));
-      const base: Fields = { ...forwardFields(p), decodeSplits: splits, query: q.ptr, key: kt.ptr, value: v.ptr, output: out.ptr };
-      writeAttentionParams(ctx.buffer(), block(), base);
+      const decodeSplits = Math.max(1, Math.min(wanted, Math.floor(p.keyLength / tiling.decodeChunk)));
+      const settings = { ...tiles(tiling), decodeSplits };
+      // The partials' size depends on the block (splits, shape): write it, size them, then place them.
+      const offsets: AttentionOffsets = { query: q.ptr, key: kt.ptr, value: v.ptr, output: out.ptr };
+      writeAttentionBlock(ctx.buffer(), block(), p, offsets, settings);
       const partials = ctx.block('attentionDecodePartials', k.attentionDecodePartialsBytes(block()));
-      const ptr = prepare({ ...base, partials }, k.attentionDecodeScratchBytes, threads);
+      const ptr = prepare(p, { ...offsets, partials }, settings, k.attentionDecodeScratchBytes, threads);
       ctx.run('attentionDecode', [ptr], threads);
       // The merge reads B·H·Nq·splits small records: one thread, no second wake-up.
       ctx.run('attentionDecodeMerge', [ptr], 1);
@@ -174,9 +125,8 @@ export function attentionKernels(ctx: WasmContext, tiling: AttentionTiling = def
 
     rotary(x: Tensor, out: Tensor, cos: Tensor, sin: Tensor, positions: Tensor | null, p: RotaryParams): void {
       const { batch: B, numHeads: H, seqLength: N, headDim: D } = p;
-      const [sb, sh, sr] = strides(H, N, D);
       const ptr = block();
-      writeRotaryParams(ctx.buffer(), ptr, {
+      writeRotaryBlock(ctx.buffer(), ptr, {
         input: x.ptr,
         output: out.ptr,
         cos: cos.ptr,
@@ -191,12 +141,6 @@ export function attentionKernels(ctx: WasmContext, tiling: AttentionTiling = def
         positionOffset: p.positionOffset,
         positionsStrideBatch: positions && positions.size === B * N ? N : 0,
         tableStride: cos.shape[1],
-        inputStrideBatch: sb,
-        inputStrideHead: sh,
-        inputStrideRow: sr,
-        outputStrideBatch: sb,
-        outputStrideHead: sh,
-        outputStrideRow: sr,
       });
       const threads = ctx.threadsFor(x.size, 1 << 16);
       ctx.run(p.inverse ? 'applyRotaryBackward' : 'applyRotary', [ptr], threads);

@@ -1,5 +1,5 @@
 import type { Tensor } from '../../tensor/tensor.js';
-import { binary as binaryReference } from '../js/elementwise.js';
+import { referenceKernel } from '../backend.js';
 import { BINARY_OPS, type BinaryParams, type DropoutParams, UNARY_OPS, type UnaryOp, type UnaryParams } from '../kernels.js';
 import type { WasmContext } from './context.js';
 import { kernelGrains } from './grains.js';
@@ -39,7 +39,7 @@ export function binaryKernel(ctx: WasmContext) {
     if (out.size === 0) return;
     const merged = mergeDims(p.outShape, [p.stridesA, p.stridesB]);
     if (!merged) {
-      binaryReference(a, b, out, p);
+      referenceKernel('binary')(a, b, out, p);
       return;
     }
     const [stridesA, stridesB] = merged.strides;

@@ -1,6 +1,6 @@
 import { bytesPerElement } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { copy as copyReference } from '../js/copy.js';
+import { referenceKernel } from '../backend.js';
 import type { CopyParams } from '../kernels.js';
 import type { WasmContext } from './context.js';
 import { kernelGrains } from './grains.js';
@@ -13,12 +13,12 @@ export function copyKernel(ctx: WasmContext) {
     if (total === 0) return;
     // the kernel moves 32-bit words
     if (bytesPerElement(x.dtype) !== 4) {
-      copyReference(x, out, p);
+      referenceKernel('copy')(x, out, p);
       return;
     }
     const merged = mergeDims(p.shape, [p.srcStrides, p.dstStrides]);
     if (!merged) {
-      copyReference(x, out, p);
+      referenceKernel('copy')(x, out, p);
       return;
     }
     const [srcStrides, dstStrides] = merged.strides;
