@@ -1,11 +1,10 @@
 // Linear: y = x·Wᵀ + b over the last dimension, W stored [out, in] (PyTorch's layout).
 
-import { add } from '../ops/binary.js';
-import { matmul } from '../ops/matmul.js';
 import { reshape } from '../ops/shape.js';
 import { rand, zeros } from '../tensor/create.js';
 import { formatShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { linear } from './functional.js';
 import { type InitOptions, Module } from './module.js';
 
 export interface LinearOptions extends InitOptions {
@@ -46,8 +45,7 @@ export class Linear extends Module {
       throw new Error(`Linear: input must be [..., ${this.inFeatures}], got ${formatShape(x.shape)}`);
     }
     const rows = x.rank === 2 ? x : reshape(x, [-1, this.inFeatures]);
-    let y = matmul(rows, this.weight, { transposeB: true });
-    if (this.bias) y = add(y, this.bias);
+    const y = linear(rows, this.weight, this.bias);
     return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
   }
 }
