@@ -6,6 +6,7 @@ import '../index.js';
 import { addDemoCommand } from './demo.js';
 import { printInfo } from './info.js';
 import { registerPredictCommand } from './predict.js';
+import { registerReportCommands } from './report.js';
 import { registerTrainCommand } from './train.js';
 
 const program = new Command('attune').description('attention kernels, models and tuning for TypeScript');
@@ -13,6 +14,7 @@ const program = new Command('attune').description('attention kernels, models and
 addDemoCommand(program);
 registerTrainCommand(program);
 registerPredictCommand(program);
+registerReportCommands(program);
 
 program
   .command('info')

@@ -62,7 +62,7 @@ export function historyChart(study: StudyData, objective: number): TopLevelSpec 
     best = minimize ? Math.min(best, v) : Math.max(best, v);
     return { trial: t.number, value: v, best };
   });
-  const x = { field: 'trial', type: 'quantitative' as const, title: 'trial' };
+  const x = { field: 'trial', type: 'quantitative' as const, title: 'trial', axis: { tickMinStep: 1, format: 'd' } };
   return {
     title: `Optimization history: ${name} (${study.directions[objective]})`,
     width: WIDTH,
