@@ -25,7 +25,13 @@ import {
   type PositionKind,
   type SinusoidalPositionalEncoding,
 } from './position.js';
-import { type StackAttention, TransformerDecoder, TransformerEncoder, type TransformerLayerConfig } from './transformer.js';
+import {
+  type DecoderStackAttention,
+  type StackAttention,
+  TransformerDecoder,
+  TransformerEncoder,
+  type TransformerLayerConfig,
+} from './transformer.js';
 
 export interface Seq2SeqTransformerConfig {
   srcVocabSize: number;
@@ -159,6 +165,18 @@ export class Seq2SeqTransformer extends Module {
       memoryPaddingMask: options.memoryPaddingMask,
     });
     return this.project(h);
+  }
+
+  /** Teacher-forced decoding that also returns each decoder layer's self- and cross-attention weights, for pictures. */
+  decodeWithAttention(tgt: Tensor, memory: Tensor, options: Omit<DecodeOptions, 'cache'> = {}): DecoderStackAttention & { logits: Tensor } {
+    checkIds('target', tgt);
+    const x = this.embed(this.tgtEmbedding, this.tgtPosition, tgt, 0);
+    const r = this.decoder.forward(x, memory, {
+      keyPaddingMask: options.tgtPaddingMask,
+      memoryPaddingMask: options.memoryPaddingMask,
+      returnAttention: true,
+    });
+    return { ...r, logits: this.project(r.output) };
   }
 
   /** Teacher-forced logits [B, Nt, tgtVocabSize] for training. */
