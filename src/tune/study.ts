@@ -30,7 +30,7 @@ import {
 } from './storage/base.js';
 import { openStorage } from './storage/open.js';
 import { Trial, type TrialHost } from './trial.js';
-import { runWorkerPool, type WorkerPoolResult } from './worker-pool.js';
+import { runWorkerPool, type WorkerPoolOptions, type WorkerPoolResult } from './worker-pool.js';
 import type { ObjectiveModule } from './worker-protocol.js';
 
 export interface HeartbeatOptions {
@@ -260,7 +260,10 @@ export class Study implements StudyView, TrialHost {
    */
   async optimize(
     objective: Objective | ObjectiveModule,
-    options: OptimizeOptions & { workers?: number; seed?: number } = {},
+    options: OptimizeOptions & { workers?: number; seed?: number } & Pick<
+        WorkerPoolOptions,
+        'onTrialStarted' | 'onTrialFinished' | 'onWorkerExit'
+      > = {},
   ): Promise<WorkerPoolResult | null> {
     if (typeof objective === 'function') {
       if ((options.workers ?? 1) > 1) {
@@ -282,6 +285,9 @@ export class Study implements StudyView, TrialHost {
       heartbeat: this.heartbeat,
       seed: options.seed,
       signal: options.signal,
+      onTrialStarted: options.onTrialStarted,
+      onTrialFinished: options.onTrialFinished,
+      onWorkerExit: options.onWorkerExit,
     });
     await this.refresh();
     return result;

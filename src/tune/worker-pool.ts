@@ -23,6 +23,7 @@ export interface WorkerPoolOptions {
   heartbeat?: HeartbeatOptions;
   seed?: number;
   signal?: AbortSignal;
+  onTrialStarted?: (event: { number: number; workerIndex: number; pid: number }) => void;
   onTrialFinished?: (event: { number: number; state: TrialState; values: number[] | null; workerIndex: number }) => void;
   onWorkerExit?: (event: { workerIndex: number; code: number | null; signal: NodeJS.Signals | null; error: string | null }) => void;
 }
@@ -92,6 +93,7 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<WorkerP
         send({ type: 'ticket', ok });
       } else if (m.type === 'running') {
         w.running = m.trialId;
+        options.onTrialStarted?.({ number: m.number, workerIndex: index, pid: child.pid! });
       } else if (m.type === 'finished') {
         w.holding = false;
         w.running = null;

@@ -325,6 +325,11 @@ export class PostgresStorage implements Storage {
     return this.retry(async () => {
       const client = await this.pool.connect();
       let broken: Error | undefined;
+      // a server that goes away between two queries emits 'error' on the checked-out client
+      const onError = (e: Error) => {
+        broken = e;
+      };
+      client.on('error', onError);
       try {
         await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
         const result = await fn((sql, params) => client.query(sql, params));
@@ -335,6 +340,7 @@ export class PostgresStorage implements Storage {
         else await client.query('ROLLBACK').catch(() => {});
         throw e;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     });
