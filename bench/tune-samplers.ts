@@ -1,0 +1,152 @@
+// Samplers against Optuna 3.1 (Debian's python3-optuna, run by bench/optuna_peer.py).
+//   node --import tsx bench/tune-samplers.ts [--seeds 10] [--trials 100] [--moTrials 500]
+//                                            [--no-optuna] [--study] [--out bench/results/tune-samplers.md]
+// TPE: median best value over the seeds on branin, hartmann6, mixed6 (lower is better).
+// NSGA-II: median hypervolume on zdt1, zdt2 at the reference point ZDT_REFERENCE (higher is better).
+// Sampler time per trial: time inside the sampler's methods only (both sides wrap them the same way).
+// --study also runs ours through the real Study (createStudy/ask/tell, in-memory storage).
+
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Rng } from '../src/tensor/random.js';
+import type { ParamValue } from '../src/tune/distributions.js';
+import type { Sampler } from '../src/tune/samplers/base.js';
+import { NSGAIISampler } from '../src/tune/samplers/nsga2.js';
+import { hypervolume2d } from '../src/tune/samplers/pareto.js';
+import { RandomSampler, sampleUniform } from '../src/tune/samplers/random.js';
+import { TPESampler } from '../src/tune/samplers/tpe.js';
+import { type RunResult, runDirect, runThroughStudy } from './tune-loop.js';
+import { PROBLEMS, type Problem, ZDT_REFERENCE } from './tune-problems.js';
+
+const { values: args } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '10' },
+    trials: { type: 'string', default: '100' },
+    moTrials: { type: 'string', default: '500' },
+    'no-optuna': { type: 'boolean', default: false },
+    study: { type: 'boolean', default: false },
+    out: { type: 'string', default: 'bench/results/tune-samplers.md' },
+  },
+});
+const nSeeds = Number(args.seeds);
+const nTrials = Number(args.trials);
+const moTrials = Number(args.moTrials);
+const python = process.env.OPTUNA_PYTHON ?? '/usr/bin/python3';
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+function peer(argv: string[], input?: string): string {
+  const r = spawnSync(python, ['bench/optuna_peer.py', ...argv], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`optuna_peer.py ${argv.join(' ')} failed (is python3-optuna installed?):\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** The objective functions must agree between the two languages: 20 random points per problem. */
+function checkProblemsAgree(): void {
+  const rng = new Rng(99);
+  const points: Record<string, Record<string, ParamValue>[]> = {};
+  for (const [name, p] of Object.entries(PROBLEMS)) {
+    points[name] = Array.from({ length: 20 }, () =>
+      Object.fromEntries(Object.entries(p.space).map(([k, d]) => [k, sampleUniform(rng, d)])),
+    );
+  }
+  const theirs = JSON.parse(peer(['check'], JSON.stringify(points))) as Record<string, number[][]>;
+  for (const [name, pts] of Object.entries(points)) {
+    pts.forEach((pt, i) => {
+      const ours = PROBLEMS[name]!.evaluate(pt);
+      ours.forEach((v, j) => {
+        const w = theirs[name]![i]![j]!;
+        if (Math.abs(v - w) > 1e-12 * Math.max(1, Math.abs(w))) throw new Error(`${name} differs at ${JSON.stringify(pt)}: ${v} vs ${w}`);
+      });
+    });
+  }
+  console.log('objective functions agree between TypeScript and Python (100 points)');
+}
+
+interface Row {
+  problem: string;
+  sampler: string;
+  /** median best value (single objective) or median hypervolume */
+  score: number;
+  msPerTrial: number;
+}
+
+function score(problem: Problem, values: number[][]): number {
+  return problem.directions.length === 1 ? Math.min(...values.map((v) => v[0]!)) : hypervolume2d(values, ZDT_REFERENCE);
+}
+
+async function ours(problem: Problem, label: string, make: (seed: number) => Sampler, trials: number, throughStudy: boolean): Promise<Row> {
+  const scores: number[] = [];
+  let ms = 0;
+  for (let seed = 0; seed < nSeeds; seed++) {
+    const r: RunResult = throughStudy
+      ? await runThroughStudy(problem, make(seed), trials, `${problem.name}-${label}-${seed}`)
+      : runDirect(problem, make(seed), trials);
+    scores.push(score(problem, r.values));
+    ms += r.samplerMs;
+  }
+  return { problem: problem.name, sampler: label, score: median(scores), msPerTrial: ms / (nSeeds * trials) };
+}
+
+function optuna(problem: Problem, sampler: string, trials: number): Row {
+  const lines = peer(['run', problem.name, sampler, String(trials), `0-${nSeeds - 1}`])
+    .trim()
+    .split('\n');
+  const runs = lines.map((l) => JSON.parse(l) as { best?: number; values?: number[][]; samplerSeconds: number });
+  const scores = runs.map((r) => (r.best !== undefined ? r.best : hypervolume2d(r.values!, ZDT_REFERENCE)));
+  const ms = runs.reduce((a, r) => a + r.samplerSeconds * 1000, 0) / (nSeeds * trials);
+  return { problem: problem.name, sampler: `Optuna 3.1 ${sampler}`, score: median(scores), msPerTrial: ms };
+}
+
+const rows: Row[] = [];
+const withOptuna = !args['no-optuna'];
+if (withOptuna) checkProblemsAgree();
+for (const name of ['branin', 'hartmann6', 'mixed6']) {
+  const p = PROBLEMS[name]!;
+  rows.push(await ours(p, 'attune TPE', (seed) => new TPESampler({ seed }), nTrials, false));
+  rows.push(await ours(p, 'attune TPE multivariate', (seed) => new TPESampler({ seed, multivariate: true }), nTrials, false));
+  if (args.study) rows.push(await ours(p, 'attune TPE via Study', (seed) => new TPESampler({ seed }), nTrials, true));
+  rows.push(await ours(p, 'attune random', (seed) => new RandomSampler({ seed }), nTrials, false));
+  if (withOptuna) rows.push(optuna(p, 'tpe', nTrials));
+  console.log(
+    rows
+      .filter((r) => r.problem === name)
+      .map(format)
+      .join('\n'),
+  );
+}
+for (const name of ['zdt1', 'zdt2']) {
+  const p = PROBLEMS[name]!;
+  rows.push(await ours(p, 'attune NSGA-II', (seed) => new NSGAIISampler({ seed }), moTrials, false));
+  rows.push(await ours(p, 'attune NSGA-II sbx', (seed) => new NSGAIISampler({ seed, crossover: 'sbx' }), moTrials, false));
+  if (args.study) rows.push(await ours(p, 'attune NSGA-II via Study', (seed) => new NSGAIISampler({ seed }), moTrials, true));
+  rows.push(await ours(p, 'attune random', (seed) => new RandomSampler({ seed }), moTrials, false));
+  if (withOptuna) rows.push(optuna(p, 'nsga2', moTrials));
+  console.log(
+    rows
+      .filter((r) => r.problem === name)
+      .map(format)
+      .join('\n'),
+  );
+}
+
+function format(r: Row): string {
+  return `| ${r.problem} | ${r.sampler} | ${r.score.toPrecision(6)} | ${r.msPerTrial.toFixed(3)} |`;
+}
+
+const header = [
+  `Samplers vs Optuna 3.1: ${nSeeds} seeds; ${nTrials} trials (TPE, median best value, lower is better),`,
+  `${moTrials} trials (NSGA-II, median hypervolume at (${ZDT_REFERENCE}), higher is better).`,
+  'Sampler ms/trial = time inside the sampler methods. `node --import tsx bench/tune-samplers.ts`',
+  '',
+  '| problem | sampler | median score | sampler ms/trial |',
+  '|---|---|---|---|',
+];
+const table = [...header, ...rows.map(format)].join('\n');
+console.log(`\n${table}`);
+writeFileSync(args.out!, `${table}\n`);
