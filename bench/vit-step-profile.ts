@@ -91,8 +91,11 @@ forwardMs = backwardMs = optimizerMs = 0;
 profiling = true;
 const liveBefore = at.getHeap().stats.liveBytes;
 const start = performance.now();
+const cpuStart = process.cpuUsage();
 for (let i = 0; i < steps; i++) step();
 const totalMs = performance.now() - start;
+const cpu = process.cpuUsage(cpuStart);
+const cpuMs = (cpu.user + cpu.system) / 1000;
 profiling = false;
 
 const perStep = totalMs / steps;
@@ -100,6 +103,8 @@ console.log(`ViT training step, batch ${batch}, ${values.backend} backend, ${thr
 console.log(
   `  ${(batch / (perStep / 1000)).toFixed(0)} images/s  (${perStep.toFixed(1)} ms/step: forward ${(forwardMs / steps).toFixed(1)}, backward ${(backwardMs / steps).toFixed(1)}, optimizer ${(optimizerMs / steps).toFixed(1)})`,
 );
+// On a busy machine wall time varies with the load; with 1 thread the process's CPU time per step varies far less.
+console.log(`  process CPU time ${(cpuMs / steps).toFixed(1)} ms/step (${(batch / (cpuMs / steps / 1000)).toFixed(0)} images per CPU-second, all threads)`);
 let kernelTotal = 0;
 for (const { ms } of kernelTime.values()) kernelTotal += ms;
 console.log(
