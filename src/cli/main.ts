@@ -7,6 +7,7 @@ import { addDemoCommand } from './demo.js';
 import { printInfo } from './info.js';
 import { registerPredictCommand } from './predict.js';
 import { registerReportCommands } from './report.js';
+import { registerStudyCommands } from './study.js';
 import { registerTrainCommand } from './train.js';
 
 const program = new Command('attune').description('attention kernels, models and tuning for TypeScript');
@@ -15,6 +16,7 @@ addDemoCommand(program);
 registerTrainCommand(program);
 registerPredictCommand(program);
 registerReportCommands(program);
+registerStudyCommands(program);
 
 program
   .command('info')
