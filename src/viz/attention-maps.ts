@@ -9,20 +9,18 @@ import type { Tensor } from '../tensor/tensor.js';
 
 export type AttentionKind = 'self' | 'cross';
 
-/** One layer's weights: heads[h] is Nq × Nk, row-major. */
+/** One layer's weights: heads[h] is Nq × Nk, row-major, with a label per query row and key column. */
 export interface AttentionLayerMap {
   name: string;
   kind: AttentionKind;
   queryLength: number;
   keyLength: number;
+  queryLabels: string[];
+  keyLabels: string[];
   heads: Float32Array[];
 }
 
 export interface AttentionMaps {
-  /** Label of each query row (target tokens, or patch positions). */
-  queryLabels: string[];
-  /** Label of each key column (source tokens for cross-attention). */
-  keyLabels: string[];
   layers: AttentionLayerMap[];
   /** For images: the patch grid (rows × cols) and whether row 0 is a class token. */
   patchGrid?: { rows: number; cols: number; classToken: boolean };
@@ -33,35 +31,25 @@ export interface LayerWeights {
   kind?: AttentionKind;
   /** [B, H, Nq, Nk] or [H, Nq, Nk] attention weights, as a layer returns them. */
   weights: Tensor;
+  /** Labels of this layer's rows and columns when they differ from the defaults (an encoder's source tokens beside a decoder's). */
+  labels?: { query: string[]; key?: string[] };
 }
 
-/** Gathers batch item `batchIndex` of each layer's weights into plain arrays the renderers read. */
+/**
+ * Gathers batch item `batchIndex` of each layer's weights into plain arrays
+ * the renderers read. `labels` are the defaults: self-attention layers label
+ * both sides with `query`; cross-attention layers label keys with `key`.
+ */
 export function attentionMapsFromWeights(
   layers: readonly LayerWeights[],
   labels: { query: string[]; key?: string[]; patchGrid?: AttentionMaps['patchGrid'] },
   batchIndex = 0,
 ): AttentionMaps {
   if (layers.length === 0) throw new Error('attentionMaps: no layers given');
-  const maps = layers.map((layer) => layerMap(layer, batchIndex));
-  const keyLabels = labels.key ?? labels.query;
-  for (const m of maps) {
-    const expectedKeys = m.kind === 'cross' ? keyLabels.length : labels.query.length;
-    if (m.kind === 'cross' && m.queryLength !== labels.query.length) {
-      throw new Error(`attentionMaps: layer '${m.name}' has ${m.queryLength} query rows, ${labels.query.length} query labels given`);
-    }
-    if (m.kind === 'self' && (m.queryLength !== labels.query.length || m.keyLength !== labels.query.length)) {
-      throw new Error(
-        `attentionMaps: self-attention layer '${m.name}' is ${m.queryLength} × ${m.keyLength}, ${labels.query.length} labels given`,
-      );
-    }
-    if (m.kind === 'cross' && m.keyLength !== expectedKeys) {
-      throw new Error(`attentionMaps: layer '${m.name}' has ${m.keyLength} keys, ${expectedKeys} key labels given`);
-    }
-  }
-  return { queryLabels: labels.query, keyLabels, layers: maps, patchGrid: labels.patchGrid };
+  return { layers: layers.map((layer) => layerMap(layer, labels, batchIndex)), patchGrid: labels.patchGrid };
 }
 
-function layerMap(layer: LayerWeights, batchIndex: number): AttentionLayerMap {
+function layerMap(layer: LayerWeights, defaults: { query: string[]; key?: string[] }, batchIndex: number): AttentionLayerMap {
   const { shape } = layer.weights;
   if (shape.length !== 3 && shape.length !== 4) {
     throw new Error(`attentionMaps: layer '${layer.name}' weights must be [B, H, Nq, Nk] or [H, Nq, Nk], got ${formatShape(shape)}`);
@@ -71,6 +59,14 @@ function layerMap(layer: LayerWeights, batchIndex: number): AttentionLayerMap {
     throw new Error(`attentionMaps: batch index ${batchIndex} is outside the batch of ${batch}`);
   }
   const [numHeads, nq, nk] = shape.slice(-3);
+  const kind = layer.kind ?? 'self';
+  const queryLabels = layer.labels?.query ?? defaults.query;
+  const keyLabels = layer.labels?.key ?? (kind === 'cross' ? (defaults.key ?? defaults.query) : queryLabels);
+  if (queryLabels.length !== nq || keyLabels.length !== nk) {
+    throw new Error(
+      `attentionMaps: ${kind}-attention layer '${layer.name}' is ${nq} × ${nk}, labels given for ${queryLabels.length} × ${keyLabels.length}`,
+    );
+  }
   const all = layer.weights.toArray();
   const per = nq * nk;
   const heads: Float32Array[] = [];
@@ -78,7 +74,7 @@ function layerMap(layer: LayerWeights, batchIndex: number): AttentionLayerMap {
     const start = (batchIndex * numHeads + h) * per;
     heads.push(Float32Array.from(all.subarray(start, start + per)));
   }
-  return { name: layer.name, kind: layer.kind ?? 'self', queryLength: nq, keyLength: nk, heads };
+  return { name: layer.name, kind, queryLength: nq, keyLength: nk, queryLabels, keyLabels, heads };
 }
 
 /** The mean over heads of one layer: Nq × Nk. */

@@ -53,7 +53,7 @@ export const ATTENTION_PAGE_SCRIPT = `
   function drawHeadView() {
     const canvas = el('head-view');
     const layer = A.layers[state.layer];
-    const q = A.queryLabels, k = layer.kind === 'cross' ? A.keyLabels : A.queryLabels;
+    const q = layer.queryLabels, k = layer.keyLabels;
     const note = el('head-view-note');
     if (Math.max(q.length, k.length) > A.headViewLimit) {
       canvas.style.display = 'none';
@@ -144,9 +144,8 @@ export const ATTENTION_PAGE_SCRIPT = `
       const z = state.zoom || { r0: 0, r1: layer.queryLength, c0: 0, c1: layer.keyLength };
       const i = z.r0 + Math.floor((e.offsetY * (z.r1 - z.r0)) / canvas.height), j = z.c0 + Math.floor((e.offsetX * (z.c1 - z.c0)) / canvas.width);
       const src = matrix(state.layer, state.detailHead);
-      const keys = layer.kind === 'cross' ? A.keyLabels : A.queryLabels;
       const weight = src.full ? ((src.full[i * src.cols + j] / 255) * src.max).toFixed(3) : 'see zoom';
-      el('detail-hover').textContent = 'query ' + i + ' "' + A.queryLabels[i] + '" → key ' + j + ' "' + keys[j] + '": weight ' + weight;
+      el('detail-hover').textContent = 'query ' + i + ' "' + layer.queryLabels[i] + '" → key ' + j + ' "' + layer.keyLabels[j] + '": weight ' + weight;
     });
   }
 

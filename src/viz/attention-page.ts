@@ -45,6 +45,8 @@ function pageLayers(maps: AttentionMaps) {
       kind: layer.kind,
       queryLength: layer.queryLength,
       keyLength: layer.keyLength,
+      queryLabels: layer.queryLabels,
+      keyLabels: layer.keyLabels,
       maxes: matrices.map((m) => m.reduce((a, b) => Math.max(a, b), 0)),
       overviews: matrices.map((m) => {
         const o = downsampleMax(m, layer.queryLength, layer.keyLength, OVERVIEW, OVERVIEW);
@@ -85,14 +87,12 @@ export function renderAttentionHtml(maps: AttentionMaps, options: AttentionPageO
     headColors: HEAD_COLORS,
     ramp,
     headViewLimit: HEAD_VIEW_LIMIT,
-    queryLabels: maps.queryLabels,
-    keyLabels: maps.keyLabels,
     layers: pageLayers(maps),
     image,
   };
   const body = `
 <h1>${escapeHtml(title)}</h1>
-<p class="muted">${maps.layers.length} attention layers, ${maps.layers[0].heads.length} heads, ${maps.queryLabels.length} query positions × ${maps.keyLabels.length} keys. Colours scale each matrix to its own maximum.</p>
+<p class="muted">${maps.layers.length} attention layers, ${maps.layers[0].heads.length} heads, ${describeSizes(maps)}. Colours scale each matrix to its own maximum.</p>
 <div class="controls"><label>Layer <select id="layer"></select></label><span id="heads"></span></div>
 <h2>Head view</h2><p class="muted">Each query token (left) is linked to the tokens it attends to (right); line weight is the attention weight, one colour per head. Toggle heads above.</p>
 <p id="head-view-note" class="muted"></p><canvas id="head-view"></canvas>
@@ -120,4 +120,9 @@ function pageImage(image: NonNullable<AttentionPageOptions['image']>, maps: Atte
   const pixels = new Uint8Array(image.data.length);
   for (let i = 0; i < pixels.length; i++) pixels[i] = Math.round(255 * Math.min(1, Math.max(0, image.data[i])));
   return { width: image.width, height: image.height, pixels: base64(pixels), overlays: imageOverlays(maps) };
+}
+
+function describeSizes(maps: AttentionMaps): string {
+  const sizes = [...new Set(maps.layers.map((l) => `${l.queryLength} × ${l.keyLength}`))];
+  return `${sizes.join(', ')} (query positions × keys)`;
 }

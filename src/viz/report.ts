@@ -102,8 +102,7 @@ function tableHtml(study: StudyData): string {
 function attentionHtml(maps: AttentionMaps | undefined): string {
   if (!maps) return '';
   const cells = maps.layers.map((layer) => {
-    const labels =
-      layer.queryLength <= 40 ? { rows: maps.queryLabels, cols: layer.kind === 'cross' ? maps.keyLabels : maps.queryLabels } : {};
+    const labels = layer.queryLength <= 40 ? { rows: layer.queryLabels, cols: layer.keyLabels } : {};
     const svg = heatmapSvg(
       { data: meanOverHeads(layer), rows: layer.queryLength, cols: layer.keyLength },
       { ...labels, title: `${layer.name}: mean over ${layer.heads.length} heads` },

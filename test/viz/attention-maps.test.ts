@@ -16,6 +16,8 @@ const layer = (name: string, heads: number[][], n: number): AttentionLayerMap =>
   kind: 'self',
   queryLength: n,
   keyLength: n,
+  queryLabels: Array.from({ length: n }, (_, i) => `t${i}`),
+  keyLabels: Array.from({ length: n }, (_, i) => `t${i}`),
   heads: heads.map((h) => Float32Array.from(h)),
 });
 
@@ -41,7 +43,7 @@ describe('attention maps', () => {
     const w = at.softmax(at.randn([1, 2, 3, 3], { seed: 4 }), -1);
     assert.throws(
       () => attentionMapsFromWeights([{ name: 'enc.0', weights: w }], { query: ['a', 'b'] }),
-      /'enc.0' is 3 × 3, 2 labels given/,
+      /'enc.0' is 3 × 3, labels given for 2 × 2/,
     );
     assert.throws(() => attentionMapsFromWeights([{ name: 'x', weights: at.zeros([3, 3]) }], { query: ['a'] }), /\[B, H, Nq, Nk\]/);
     assert.throws(() => attentionMapsFromWeights([{ name: 'x', weights: w }], { query: ['a', 'b', 'c'] }, 1), /batch index 1/);
