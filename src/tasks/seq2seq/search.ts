@@ -3,13 +3,17 @@
 // rows advance together, one token per step, so with a cache a step costs
 // O(current length) attention per row.
 //
-// Beam search (as fairseq): each source keeps `beamSize` live rows; a step
-// takes the 2·beamSize best extensions of all its beams; an extension ending
-// in </s> among the best beamSize is finished, the others refill the beams.
-// A source is done once it has beamSize finished hypotheses (or at
-// maxLength, where its live beams are finished as they stand). Hypotheses
-// are ranked by sum of log-probabilities / length^lengthPenalty (length
-// counts the </s>), as fairseq's --lenpen.
+// Beam search: each source keeps `beamSize` live rows; a step takes the
+// 2·beamSize best extensions of all its beams; an extension ending in </s>
+// among the best beamSize joins the finished list (the beamSize best are
+// kept), the others refill the beams. Hypotheses are ranked by sum of
+// log-probabilities / length^lengthPenalty (length counts the </s>, as
+// fairseq's --lenpen). A source is done when its finished list is full and
+// every finished hypothesis is more probable than the best live beam (exact
+// for lengthPenalty 0, where scores only fall; beam width 1 is greedy search
+// for any lengthPenalty), or at maxLength, where the live beams are finished as they
+// stand. (Stopping as soon as beamSize hypotheses end, as fairseq does, lets
+// improbable early endings crowd out the best hypothesis.)
 
 /** A decoder advanced one token per row per step. */
 export interface StepDecoder {
@@ -105,7 +109,7 @@ export function beamSearch(decoder: StepDecoder, options: BeamOptions): Hypothes
         if (token === eosId) {
           if (rank < K) {
             const seq = beamTokens[b * K + beam];
-            finished[b].push({ tokens: seq.slice(), logProbability: score, score: normalise(score, seq.length + 1) });
+            addFinished(finished[b], { tokens: seq.slice(), logProbability: score, score: normalise(score, seq.length + 1) }, K);
           }
           continue;
         }
@@ -116,8 +120,12 @@ export function beamSearch(decoder: StepDecoder, options: BeamOptions): Hypothes
         tokens[row] = token;
         filled++;
       }
+      let bestLive = Number.NEGATIVE_INFINITY;
+      for (let k = 0; k < filled; k++) bestLive = Math.max(bestLive, nextScores[b * K + k]);
       for (; filled < K; filled++) nextScores[b * K + filled] = Number.NEGATIVE_INFINITY;
-      if (finished[b].length >= K) done[b] = 1;
+      // Done when the list is full and no live beam is more probable than any finished hypothesis.
+      const full = finished[b].length >= K;
+      if (full && finished[b].every((h) => h.logProbability >= bestLive)) done[b] = 1;
     }
     beamTokens = nextTokens;
     beamScores = nextScores;
@@ -130,11 +138,19 @@ export function beamSearch(decoder: StepDecoder, options: BeamOptions): Hypothes
         const score = beamScores[b * K + k];
         if (score === Number.NEGATIVE_INFINITY) continue;
         const seq = beamTokens[b * K + k];
-        hyps.push({ tokens: seq.slice(), logProbability: score, score: normalise(score, Math.max(seq.length, 1)) });
+        addFinished(hyps, { tokens: seq.slice(), logProbability: score, score: normalise(score, Math.max(seq.length, 1)) }, K);
       }
     }
-    return hyps.reduce((best, h) => (h.score > best.score ? h : best));
+    return hyps[0];
   });
+}
+
+/** Inserts h into the list sorted best first, keeping at most `size`. */
+function addFinished(list: Hypothesis[], h: Hypothesis, size: number): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1].score < h.score) i--;
+  list.splice(i, 0, h);
+  if (list.length > size) list.pop();
 }
 
 interface Candidate {

@@ -1,0 +1,218 @@
+// Training a sequence-to-sequence task end to end: a BPE tokenizer trained
+// on the training split (saved as tokenizer.json beside the checkpoints), an
+// encoder-decoder transformer, length-bucketed batches, label-smoothed loss,
+// AdamW (no decay on norms/biases/embeddings), linear warmup then cosine
+// decay, the task's metric (greedy decoding) on a
+// validation slice to pick the best checkpoint. With a time budget the
+// number of updates is fixed up front from timed steps, so the schedule and
+// a resumed run are deterministic.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BucketedBatches, type EncodedPair } from '../../data/batching.js';
+import type { TextPair } from '../../data/pairs.js';
+import type { BpeTokenizer } from '../../data/tokenizer.js';
+import { trainBpe } from '../../data/tokenizer-train.js';
+import type { Seq2SeqTransformer, Seq2SeqTransformerConfig } from '../../nn/seq2seq.js';
+import { AdamW } from '../../optim/adamw.js';
+import { parameterGroups } from '../../optim/groups.js';
+import { warmupCosine } from '../../optim/schedule.js';
+import { tidy } from '../../tensor/scope.js';
+import { disposeCheckpoint, loadCheckpoint } from '../../train/checkpoint.js';
+import type { ProgressMode } from '../../train/progress.js';
+import { type FitResult, Trainer } from '../../train/trainer.js';
+import { TOKENIZER_FILE } from './checkpoint.js';
+import { generate } from './generate.js';
+import { createSeq2SeqModel, type Seq2SeqModelOptions, seq2seqConfig, seq2seqLoss } from './model.js';
+
+/** What a task (translation, summarization) brings: its name and its validation metric. */
+export interface Seq2SeqTask {
+  name: string;
+  /** Metric name in logs and checkpoints ('bleu', 'rougeL'). */
+  metric: string;
+  /** Higher is better; hypotheses against references. */
+  score(hypotheses: string[], references: string[]): number;
+  maxSourceLength: number;
+  maxTargetLength: number;
+}
+
+export interface Seq2SeqTrainOptions {
+  train: readonly TextPair[];
+  valid: readonly TextPair[];
+  /** A tokenizer to use instead of training one. */
+  tokenizer?: BpeTokenizer;
+  vocabSize?: number;
+  model?: Seq2SeqModelOptions;
+  /** Wall-clock budget; the default when steps and epochs are not given (10). */
+  minutes?: number;
+  steps?: number;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  weightDecay?: number;
+  /** Fraction of the updates spent in linear warmup (default 0.05). */
+  warmup?: number;
+  labelSmoothing?: number;
+  seed?: number;
+  outDir?: string;
+  /** Validation pairs decoded at each evaluation (default 200; 0 = no evaluation). */
+  evalSentences?: number;
+  /** Evaluations over the run (default 10). */
+  evaluations?: number;
+  progress?: ProgressMode;
+  resume?: string;
+  log?: (line: string) => void;
+}
+
+export interface Seq2SeqTrainResult {
+  model: Seq2SeqTransformer;
+  tokenizer: BpeTokenizer;
+  config: Seq2SeqTransformerConfig;
+  fit: FitResult;
+  steps: number;
+  epochs: number;
+  tokensPerSecond: number;
+  checkpoint: string | null;
+  bestCheckpoint: string | null;
+}
+
+export function encodePairs(tokenizer: BpeTokenizer, pairs: readonly TextPair[], task: Seq2SeqTask): EncodedPair[] {
+  return pairs.map((p) => ({
+    source: tokenizer.encode(p.source).slice(0, task.maxSourceLength),
+    target: tokenizer.encode(p.target).slice(0, task.maxTargetLength),
+  }));
+}
+
+export async function trainSeq2Seq(task: Seq2SeqTask, options: Seq2SeqTrainOptions): Promise<Seq2SeqTrainResult> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const { seed = 1, batchSize = 64, lr = 1e-3, weightDecay = 0.01, warmup = 0.05, labelSmoothing = 0.1 } = options;
+  const resumed = options.resume ? loadCheckpoint(options.resume) : null;
+  const savedSteps = resumed?.extra?.totalSteps as number | undefined;
+  const savedConfig = resumed?.modelConfig as Seq2SeqTransformerConfig | undefined;
+  if (resumed) disposeCheckpoint(resumed);
+
+  const t0 = performance.now();
+  const tokenizer =
+    options.tokenizer ??
+    trainBpe(
+      options.train.flatMap((p) => [p.source, p.target]),
+      { vocabSize: options.vocabSize ?? 8000 },
+    );
+  log(`tokenizer: BPE, ${tokenizer.vocabSize} tokens (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  if (options.outDir) {
+    mkdirSync(options.outDir, { recursive: true });
+    writeFileSync(join(options.outDir, TOKENIZER_FILE), JSON.stringify(tokenizer.toJSON()));
+  }
+  const pairs = encodePairs(tokenizer, options.train, task);
+  const config = savedConfig ?? seq2seqConfig(tokenizer.vocabSize, options.model);
+  const model = createSeq2SeqModel(config, seed);
+  const optimizer = new AdamW(parameterGroups(model, { weightDecay }), { lr, betas: [0.9, 0.98] });
+  const ids = { padId: tokenizer.padId, bosId: tokenizer.bosId, eosId: tokenizer.eosId };
+  const data = new BucketedBatches(pairs, { ...ids, batchSize, seed });
+  const tokens = pairs.reduce((a, p) => a + p.target.length + 1, 0);
+  log(
+    `data: ${pairs.length} training pairs (${(tokens / pairs.length).toFixed(1)} target tokens each), ${options.valid.length} validation; ` +
+      `model: ${config.encoderLayers}+${config.decoderLayers} layers, dim ${config.dim}, ${config.numHeads} heads, ${model.numParameters()} parameters`,
+  );
+  const steps =
+    savedSteps ??
+    options.steps ??
+    (options.epochs !== undefined
+      ? Math.max(1, Math.round(options.epochs * data.batchesPerEpoch))
+      : stepsForBudget(model, data, (options.minutes ?? 10) * 60, labelSmoothing));
+  const evalPairs = options.valid.slice(0, options.evalSentences ?? 200);
+  const evaluations = options.evaluations ?? 10;
+  const evaluate =
+    evalPairs.length > 0
+      ? () => {
+          const hyps = generate(
+            model,
+            tokenizer,
+            evalPairs.map((p) => p.source),
+            { maxLength: task.maxTargetLength + 1, maxSourceLength: task.maxSourceLength, batchSize: 64 },
+          );
+          return {
+            [task.metric]: task.score(
+              hyps.map((h) => h.text),
+              evalPairs.map((p) => p.target),
+            ),
+          };
+        }
+      : undefined;
+  let targetTokens = 0;
+  const trainer = new Trainer({
+    model,
+    optimizer,
+    data,
+    loss: (batch) => {
+      targetTokens += batch.tgtTokens;
+      return seq2seqLoss(model, batch, labelSmoothing);
+    },
+    steps,
+    schedule: warmupCosine(Math.max(1, Math.round(warmup * steps)), steps + 1, 0.02),
+    clipGradNorm: 1,
+    evaluate,
+    evalEvery: evaluate ? Math.max(1, Math.floor(steps / evaluations)) : undefined,
+    best: { metric: task.metric, mode: 'max' },
+    outDir: options.outDir,
+    checkpointEvery: options.outDir ? Math.max(1, Math.floor(steps / evaluations)) : undefined,
+    maxSeconds: options.minutes !== undefined ? options.minutes * 60 : undefined,
+    modelClass: 'Seq2SeqTransformer',
+    modelConfig: config,
+    extra: {
+      task: task.name,
+      totalSteps: steps,
+      tokenizer: TOKENIZER_FILE,
+      maxSourceLength: task.maxSourceLength,
+      maxTargetLength: task.maxTargetLength,
+      seed,
+      batchSize,
+      lr,
+      labelSmoothing,
+    },
+    progress: options.progress,
+    batchItems: (batch) => batch.tgtTokens,
+    unit: 'tokens',
+  });
+  if (options.resume) {
+    trainer.resume(options.resume);
+    log(`resumed from ${options.resume} at step ${trainer.step} of ${steps}`);
+  }
+  log(`training: ${steps} updates of ${batchSize} pairs (${(steps / data.batchesPerEpoch).toFixed(1)} epochs)`);
+  const started = performance.now();
+  const fit = await trainer.fit();
+  const seconds = (performance.now() - started) / 1000;
+  optimizer.dispose();
+  return {
+    model: model.eval(),
+    tokenizer,
+    config,
+    fit,
+    steps: fit.step,
+    epochs: data.epochs,
+    tokensPerSecond: targetTokens / seconds,
+    checkpoint: trainer.lastCheckpointPath,
+    bestCheckpoint: options.outDir && fit.best ? trainer.bestCheckpointPath : null,
+  };
+}
+
+/** Updates that fit in `seconds`: times two forward+backward passes after a warm-up one, leaving ~10% for evaluation. */
+function stepsForBudget(model: Seq2SeqTransformer, data: BucketedBatches, seconds: number, labelSmoothing: number): number {
+  const state = data.state();
+  const batches = [data.next(), data.next(), data.next()];
+  data.setState(state);
+  const once = (i: number) =>
+    tidy(() => {
+      seq2seqLoss(model, batches[i], labelSmoothing).backward();
+    });
+  once(0);
+  const t0 = performance.now();
+  once(1);
+  once(2);
+  for (const p of model.parameters()) {
+    p.grad?.dispose();
+    p.grad = null;
+  }
+  const perStep = ((performance.now() - t0) / 2000) * 1.05;
+  return Math.max(1, Math.floor((seconds * 0.9) / perStep));
+}
