@@ -203,8 +203,6 @@ function keyBlock(p: usize, scratch: usize, b: i32, hk: i32, j0: i32, jn: i32, w
   const Np = roundUp4(jn);
   const ldS = <usize>Np << 2;
   const ldD = <usize>Dp << 2;
-  const Kt = section(p, scratch, KT);
-  const Vt = section(p, scratch, VT);
   const Kp = section(p, scratch, KP);
   const dK = section(p, scratch, DK);
   const dV = section(p, scratch, DV);
