@@ -8,14 +8,21 @@ import { printInfo } from './info.js';
 import { registerPredictCommand } from './predict.js';
 import { registerReportCommands } from './report.js';
 import { registerStudyCommands } from './study.js';
+import { registerSummarizeCommand } from './summarize.js';
 import { registerTrainCommand } from './train.js';
+import { registerSeq2SeqTrainCommands } from './train-seq2seq.js';
+import { registerTranslateCommand } from './translate.js';
+import { registerVizCommand } from './viz.js';
 
 const program = new Command('attune').description('attention kernels, models and tuning for TypeScript');
 
 addDemoCommand(program);
-registerTrainCommand(program);
+registerSeq2SeqTrainCommands(registerTrainCommand(program));
+registerTranslateCommand(program);
+registerSummarizeCommand(program);
 registerPredictCommand(program);
 registerReportCommands(program);
+registerVizCommand(program);
 registerStudyCommands(program);
 
 program
