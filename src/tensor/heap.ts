@@ -17,6 +17,7 @@ const MAX_PAGES = 65536; // 4 GiB: the wasm32 address space
  */
 export const HEAP_RESERVED_BYTES = 65536;
 const RESERVED = HEAP_RESERVED_BYTES;
+const RECLAIM_EVERY = 64 * 2 ** 20;
 
 export function formatBytes(bytes: number): string {
   if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
@@ -42,6 +43,7 @@ export class Heap {
   private u8View = new Uint8Array(0);
   private limitBytes = MAX_PAGES * PAGE;
   private reclaimer: (() => void) | null = null;
+  private allocatedSinceReclaim = 0;
 
   constructor(options: { shared?: boolean; initialBytes?: number } = {}) {
     const shared = options.shared ?? typeof SharedArrayBuffer !== 'undefined';
@@ -81,6 +83,7 @@ export class Heap {
     const ptr = this.takeWithoutGrowing(size) ?? this.takeAfterReclaiming(size) ?? this.grow(size, bytes);
     this.blockSize.set(ptr, size);
     this.liveBytes += size;
+    this.allocatedSinceReclaim += size;
     if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
     return ptr;
   }
@@ -133,8 +136,15 @@ export class Heap {
     return this.takeFromBin(size) ?? this.takeFromTop(size) ?? this.takeAfterCoalescing(size);
   }
 
+  /**
+   * Reclaims before growing, at most once per quarter of the heap (and at
+   * least 64 MiB) allocated: a forced collection costs milliseconds, so a
+   * heap that grows for real must not pay one per block, and garbage is
+   * collected in batches large enough to amortise it.
+   */
   private takeAfterReclaiming(size: number): number | undefined {
-    if (!this.reclaimer) return undefined;
+    if (!this.reclaimer || this.allocatedSinceReclaim < Math.max(this.memory.buffer.byteLength / 4, RECLAIM_EVERY)) return undefined;
+    this.allocatedSinceReclaim = 0;
     const live = this.liveBytes;
     this.reclaimer();
     return this.liveBytes < live ? this.takeWithoutGrowing(size) : undefined;
