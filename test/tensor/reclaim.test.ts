@@ -23,7 +23,7 @@ describe('reclaiming unreachable tensors', () => {
     it(`20,000 iterations of a loop that drops its results run in a 64 MiB heap (${backend})`, () => {
       const { status, stdout, stderr } = runChild(`
         at.setBackend('${backend}');
-        const x = at.ones([256, 256]); // 256 KiB: the heap holds about 250 of them
+        const x = at.ones([128, 128]); // 64 KiB: 20,000 of them are 1.25 GiB, the heap holds about 1,000
         let last = 0;
         for (let i = 0; i < 20000; i++) last = at.addScalar(x, i).view()[0];
         console.log(JSON.stringify({ last, heap: at.getHeap().stats.heapBytes }));
