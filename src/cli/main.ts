@@ -8,6 +8,7 @@ import { printInfo } from './info.js';
 import { registerPredictCommand } from './predict.js';
 import { registerReportCommands } from './report.js';
 import { registerStudyCommands } from './study.js';
+import { registerTuneCommand } from './tune.js';
 import { registerSummarizeCommand } from './summarize.js';
 import { registerTrainCommand } from './train.js';
 import { registerSeq2SeqTrainCommands } from './train-seq2seq.js';
@@ -24,6 +25,7 @@ registerPredictCommand(program);
 registerReportCommands(program);
 registerVizCommand(program);
 registerStudyCommands(program);
+registerTuneCommand(program);
 
 program
   .command('info')

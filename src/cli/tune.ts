@@ -1,0 +1,113 @@
+// `attune tune <task>`: parses options and runs src/tune/tune-task.ts. Ctrl-C stops after the
+// running trials; the same command again resumes the study.
+
+import type { Command } from 'commander';
+import { METRICS, parseConstraint, parseObjectives } from '../tune/objectives.js';
+import { TASK_METRICS, TUNE_TASKS, type TuneTask } from '../tune/task-objectives.js';
+import { defaultStudyName, describeDesign, runTuneTask } from '../tune/tune-task.js';
+import { DEFAULT_STORAGE, reportErrors } from './study.js';
+
+interface TuneFlags {
+  trials: string;
+  timeout?: string;
+  workers: string;
+  storage: string;
+  objectives?: string;
+  constraint: string[];
+  study?: string;
+  space?: string;
+  minutesPerTrial?: string;
+  epochsPerTrial?: string;
+  trainLimit?: string;
+  sampler?: 'tpe' | 'random' | 'nsga2';
+  seed: string;
+}
+
+function positive(name: string, v: string | undefined, integer: boolean): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(n > 0) || (integer && !Number.isInteger(n)))
+    throw new Error(`--${name}: expected a positive ${integer ? 'integer' : 'number'}, got '${v}'`);
+  return n;
+}
+
+const fmtEta = (s: number | null) => (s === null ? '?' : s < 90 ? `${Math.round(s)} s` : `${(s / 60).toFixed(1)} min`);
+
+async function tune(taskName: string, f: TuneFlags): Promise<void> {
+  if (!TUNE_TASKS.includes(taskName as TuneTask))
+    throw new Error(`tune: unknown task '${taskName}'; expected one of ${TUNE_TASKS.join(', ')}`);
+  const task = taskName as TuneTask;
+  const available = TASK_METRICS[task];
+  const { names } = parseObjectives(f.objectives ?? `${available[0]},latency`, available);
+  const constraints = f.constraint.map((c) => parseConstraint(c, available));
+  if (f.sampler && !['tpe', 'random', 'nsga2'].includes(f.sampler))
+    throw new Error(`--sampler: expected tpe, random or nsga2, got '${f.sampler}'`);
+  const ac = new AbortController();
+  const onSigint = () => {
+    if (ac.signal.aborted) process.exit(130);
+    console.log('\nstopping after the running trials finish (Ctrl-C again to quit now); the same command resumes the study');
+    ac.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const studyName = f.study ?? defaultStudyName({ task, objectives: names });
+  const directions = names.map((n) => `${n} (${METRICS[n]!.direction})`).join(', ');
+  console.log(
+    `tuning ${task}: study '${studyName}' in ${f.storage}, objectives ${directions}${constraints.length ? `, constraints ${f.constraint.join(', ')}` : ''}`,
+  );
+  const study = await runTuneTask({
+    task,
+    objectives: names,
+    constraints,
+    spacePath: f.space,
+    minutesPerTrial: positive('minutes-per-trial', f.minutesPerTrial, false),
+    epochsPerTrial: positive('epochs-per-trial', f.epochsPerTrial, true),
+    trainLimit: positive('train-limit', f.trainLimit, true),
+    sampler: f.sampler,
+    seed: Number(f.seed),
+    storage: f.storage,
+    studyName,
+    trials: positive('trials', f.trials, true)!,
+    timeout: positive('timeout', f.timeout, false),
+    workers: positive('workers', f.workers, true)!,
+    signal: ac.signal,
+    onProgress: (p) => {
+      const best = names.length === 1 ? `best ${p.best[0]?.values?.[0]?.toPrecision(4) ?? '-'}` : `Pareto front ${p.best.length}`;
+      console.log(
+        `[${p.done}/${p.target}] trial #${p.last.number} ${p.last.state} [${(p.last.values ?? []).map((v) => v.toPrecision(4)).join(', ')}]  ${best}  ETA ${fmtEta(p.etaSeconds)}`,
+      );
+    },
+  });
+  process.off('SIGINT', onSigint);
+  const front = study.bestTrials;
+  console.log(names.length === 1 ? 'best design:' : `Pareto front (${front.length} designs):`);
+  for (const t of names.length === 1 ? front.slice(0, 1) : front) console.log(`  ${describeDesign(t)}`);
+  const baseline = study.trials.find((t) => t.userAttrs.baseline && t.state === 'COMPLETE');
+  if (baseline && !front.includes(baseline)) console.log(`  default design: ${describeDesign(baseline)}`);
+  console.log(`study: attune study show ${studyName} --storage ${f.storage}`);
+  await study.close();
+}
+
+export function registerTuneCommand(program: Command): void {
+  program
+    .command('tune <task>')
+    .description(`tune the attention design of a task (${TUNE_TASKS.join(', ')}): Pareto front of quality, latency, memory, parameters`)
+    .option('--trials <n>', 'finished trials the study should have (re-running resumes)', '20')
+    .option('--timeout <s>', 'stop starting trials after this many seconds')
+    .option('--workers <w>', 'worker processes', '1')
+    .option('--storage <url>', "'sqlite:path', a .db file or 'postgres://...'", DEFAULT_STORAGE)
+    .option('--objectives <list>', 'comma-separated: the quality metric, latency, memory, params (default: quality,latency)')
+    .option(
+      '--constraint <c>',
+      "e.g. 'latency<=5ms', 'params<=200k' (repeatable)",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .option('--study <name>', 'study name (default: task-objectives)')
+    .option('--space <file>', 'search space as a JSON or TS file (default: the task preset)')
+    .option('--minutes-per-trial <m>', 'training time of one trial (default 1)')
+    .option('--epochs-per-trial <n>', 'training epochs of one trial instead of minutes')
+    .option('--train-limit <n>', 'training examples used (small for quick studies)')
+    .option('--sampler <name>', 'tpe, random or nsga2 (default: tpe for one objective, nsga2 for several)')
+    .option('--seed <n>', 'seed of the samplers and the models', '1')
+    .action(reportErrors((task: string, f: TuneFlags) => tune(task, f)));
+}

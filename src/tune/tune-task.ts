@@ -1,0 +1,95 @@
+// `attune tune <task>` as a library call: a resumable study on a shared storage, run by worker
+// processes, with the task's default design enqueued first as the baseline to beat, progress
+// events (trials done, best, Pareto size, ETA) and a clean stop on abort.
+
+import type { ParamValue } from './distributions.js';
+import type { FrozenTrial } from './frozen-trial.js';
+import { METRICS, METRICS_ATTR } from './objectives.js';
+import { loadSearchSpace } from './search-space.js';
+import { createStudy, type Study } from './study.js';
+import type { TuneTaskOptions } from './task-objectives.js';
+
+/** The design each task trains by default (trial 0 of a new study). */
+export const DEFAULT_DESIGNS: Record<string, Record<string, ParamValue>> = {
+  image: { numHeads: 4, headDim: 16, kvSharing: 'mha', position: 'learned', window: -1, attentionDropout: 0, layers: 4, lr: 0.002 },
+  translation: { numHeads: 4, headDim: 64, layers: 3, ffnMultiplier: 4, dropout: 0.1, lr: 0.001 },
+  summarization: { numHeads: 4, headDim: 64, layers: 3, ffnMultiplier: 4, dropout: 0.1, lr: 0.001 },
+};
+
+export interface TuneRunOptions extends TuneTaskOptions {
+  storage: string;
+  studyName?: string;
+  /** finished trials the study should have (a re-run only runs what is missing) */
+  trials: number;
+  /** seconds */
+  timeout?: number;
+  workers: number;
+  signal?: AbortSignal;
+  onProgress?: (p: TuneProgress) => void;
+}
+
+export interface TuneProgress {
+  done: number;
+  target: number;
+  last: { number: number; state: string; values: number[] | null };
+  best: FrozenTrial[];
+  /** seconds left at the rate so far, null before the first trial */
+  etaSeconds: number | null;
+}
+
+export function defaultStudyName(o: Pick<TuneTaskOptions, 'task' | 'objectives'>): string {
+  return `${o.task}-${o.objectives.join('-')}`;
+}
+
+const FINISHED = ['COMPLETE', 'PRUNED', 'FAIL'] as const;
+
+export async function runTuneTask(o: TuneRunOptions): Promise<Study> {
+  if (o.spacePath) await loadSearchSpace(o.spacePath); // fail here, not in every worker
+  const study = await createStudy({
+    name: o.studyName ?? defaultStudyName(o),
+    storage: o.storage,
+    directions: o.objectives.map((n) => METRICS[n]!.direction),
+    loadIfExists: true,
+  });
+  if (study.trials.length === 0 && !o.spacePath) await study.enqueueTrial(DEFAULT_DESIGNS[o.task]!, { userAttrs: { baseline: true } });
+  await study.refresh();
+  const already = study.getTrials({ states: FINISHED }).length;
+  const missing = Math.max(0, o.trials - already);
+  if (missing === 0) return study;
+  const t0 = Date.now();
+  let done = already;
+  await study.optimize(
+    {
+      module: new URL(`./task-objectives${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href,
+      exportName: 'taskWorker',
+      factoryOptions: o,
+    },
+    {
+      workers: o.workers,
+      nTrials: missing,
+      timeout: o.timeout,
+      signal: o.signal,
+      onTrialFinished: (e) => {
+        done++;
+        const rate = (Date.now() - t0) / 1000 / (done - already);
+        study.refresh().then(
+          () => o.onProgress?.({ done, target: o.trials, last: e, best: study.bestTrials, etaSeconds: rate * (o.trials - done) }),
+          () => {},
+        );
+      },
+    },
+  );
+  return study;
+}
+
+/** One line per trial of a front: number, values, metrics and the design. */
+export function describeDesign(t: FrozenTrial): string {
+  const m = (t.userAttrs[METRICS_ATTR] ?? {}) as Record<string, number>;
+  const metrics = Object.entries(m)
+    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toPrecision(4)}`)
+    .join(' ');
+  const params = Object.entries(t.params)
+    .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(3) : v}`)
+    .join(' ');
+  return `#${t.number}${t.userAttrs.baseline ? ' (default)' : ''}  ${metrics}  |  ${params}`;
+}
