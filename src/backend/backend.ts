@@ -92,7 +92,29 @@ export function kernelFor<K extends KernelName>(name: K, tensors: readonly (Tens
   const referenceOnly = tensors.some((t) => t !== null && (t.dtype === 'float64' || t.dtype === 'bool'));
   const chosen = (!referenceOnly && backend.kernels[name]) || backends.get('js')?.kernels[name];
   if (!chosen) throw new Error(`${name}: no kernel registered on backend '${backend.name}' or 'js'`);
+  if (router && !referenceOnly && backend.name !== 'js') return routed(name, backend, chosen as KernelTable[K], router);
   return chosen as KernelTable[K];
+}
+
+type KernelRouter = (name: KernelName, params: unknown, threads: number) => string | undefined;
+let router: KernelRouter | null = null;
+
+/**
+ * Lets the kernel settings choose, per call, another registered backend for
+ * a kernel (src/backend/settings.ts installs this while it holds routes; a
+ * kernel's parameter object is its last argument).
+ */
+export function setKernelRouter(r: KernelRouter | null): void {
+  router = r;
+}
+
+function routed<K extends KernelName>(name: K, backend: Backend, chosen: KernelTable[K], route: KernelRouter): KernelTable[K] {
+  const call = (...args: unknown[]) => {
+    const target = route(name, args[args.length - 1], backend.threads);
+    const kernel = target && target !== backend.name ? backends.get(target)?.kernels[name] : undefined;
+    return ((kernel ?? chosen) as (...a: unknown[]) => unknown)(...args);
+  };
+  return call as unknown as KernelTable[K];
 }
 
 /**
