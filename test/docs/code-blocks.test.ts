@@ -2,17 +2,21 @@
 // written: each block is a program of its own (imports included), run in a
 // child process with 'attune' resolved to this checkout's source. A block
 // must exit 0 and print something (an example shows its result).
-// Add more Markdown files to DOCUMENTS as they are written.
+// DOCUMENTS: the README and every Markdown file in docs/.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
 const root = new URL('../../', import.meta.url);
 const entry = new URL('src/index.ts', root).href;
-const DOCUMENTS = ['README.md'];
+const docsDir = new URL('docs/', root);
+const DOCUMENTS = [
+  'README.md',
+  ...(existsSync(docsDir) ? readdirSync(docsDir).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`) : []),
+];
 const RUNNABLE = new Set(['ts', 'typescript', 'js', 'javascript', 'mjs']);
 
 export interface CodeBlock {
