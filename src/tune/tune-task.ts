@@ -51,6 +51,8 @@ export async function runTuneTask(o: TuneRunOptions): Promise<Study> {
     directions: o.objectives.map((n) => METRICS[n]!.direction),
     loadIfExists: true,
   });
+  // the report and the dashboard label the objectives by these names
+  await study.setUserAttr('objectiveNames', o.objectives);
   if (study.trials.length === 0 && !o.spacePath) await study.enqueueTrial(DEFAULT_DESIGNS[o.task]!, { userAttrs: { baseline: true } });
   await study.refresh();
   const already = study.getTrials({ states: FINISHED }).length;
