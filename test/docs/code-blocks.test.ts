@@ -50,7 +50,9 @@ for (const document of DOCUMENTS) {
     it('has runnable blocks', () => assert.ok(blocks.length > 0));
     for (const block of blocks) {
       it(`the ${block.language} block at line ${block.line}`, () => {
-        const code = block.code.replace(/from ['"]attune['"]/g, `from ${JSON.stringify(entry)}`);
+        const code = block.code
+          .replace(/from ['"]attune['"]/g, `from ${JSON.stringify(entry)}`)
+          .replace(/from ['"]attune\/(\w+)['"]/g, (_, sub) => `from ${JSON.stringify(new URL(`src/${sub}/index.ts`, root).href)}`);
         const file = join(work, `${document.replace(/\W/g, '_')}-${block.line}.${block.language.startsWith('j') ? 'mjs' : 'mts'}`);
         writeFileSync(file, code);
         const run = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 120_000 });
