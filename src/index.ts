@@ -8,9 +8,17 @@ export { type Backend, getBackend, listBackends, registerBackend, setBackend, wi
 export type { KernelTable } from './backend/kernels.js';
 export { getThreads, ready, setThreads, wasmError } from './backend/setup.js';
 export { WasmBackend } from './backend/wasm/index.js';
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  loadSafetensors,
+  loadSafetensorsHeader,
+  type SafetensorsContents,
+  saveSafetensors,
+} from './io/safetensors.js';
 export * from './nn/index.js';
 export * from './ops/index.js';
-export { AdamW, type AdamWOptions } from './optim/adamw.js';
+export * from './optim/index.js';
 export {
   arange,
   fans,
@@ -33,3 +41,6 @@ export { manualSeed, Rng } from './tensor/random.js';
 export { keep, tidy } from './tensor/scope.js';
 export type { Shape } from './tensor/shape.js';
 export { getHeap, Tensor } from './tensor/tensor.js';
+export { type BatchSource, type DataOrderState, ShuffledBatches } from './train/batches.js';
+export { type Checkpoint, type CheckpointContents, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from './train/checkpoint.js';
+export { type FitResult, type StopReason, Trainer, type TrainerOptions } from './train/trainer.js';
