@@ -54,7 +54,7 @@ async function tune(taskName: string, f: TuneFlags): Promise<void> {
   console.log(
     `tuning ${task}: study '${studyName}' in ${f.storage}, objectives ${directions}${constraints.length ? `, constraints ${f.constraint.join(', ')}` : ''}`,
   );
-  const study = await runTuneTask({
+  const { study, workerErrors } = await runTuneTask({
     task,
     objectives: names,
     constraints,
@@ -85,6 +85,7 @@ async function tune(taskName: string, f: TuneFlags): Promise<void> {
   if (baseline && !front.includes(baseline)) console.log(`  default design: ${describeDesign(baseline)}`);
   console.log(`study: attune study show ${studyName} --storage ${f.storage}`);
   await study.close();
+  if (workerErrors.length) throw new Error(`a worker process stopped: ${workerErrors[0]}`);
 }
 
 export function registerTuneCommand(program: Command): void {

@@ -4,6 +4,7 @@
 // export `taskWorker` is the factory a worker process loads (worker-protocol.ts).
 
 import { noGrad } from '../autograd/tape.js';
+import { setThreads } from '../backend/setup.js'; // also registers the backends (a worker process has no other entry)
 import { fashionMnistDir, loadFashionMnist } from '../data/fashion-mnist.js';
 import type { PositionKind } from '../nn/position.js';
 import { imageTensor } from '../tasks/image/data.js';
@@ -46,6 +47,8 @@ export interface TuneTaskOptions {
   trainLimit?: number;
   sampler?: 'tpe' | 'random' | 'nsga2';
   seed: number;
+  /** kernel threads per worker (default: the cores shared among the workers) */
+  threads?: number;
 }
 
 type Metrics = Record<string, number>;
@@ -149,6 +152,7 @@ async function seq2seqTrial(trial: Trial, space: SearchSpace, o: TuneTaskOptions
 
 /** The WorkerFactory of `attune tune`: one objective, its sampler and its constraints. */
 export async function taskWorker(options: TuneTaskOptions, context: { workerIndex: number }): Promise<WorkerBundle> {
+  if (options.threads !== undefined) setThreads(options.threads);
   const space = options.spacePath ? await loadSearchSpace(options.spacePath) : PRESET_SPACES[options.task]!;
   const cf = options.constraints.length ? constraintsFunc(options.constraints) : undefined;
   const seed = options.seed + 1000 * context.workerIndex;
@@ -168,5 +172,5 @@ export async function taskWorker(options: TuneTaskOptions, context: { workerInde
     trial.setUserAttr(METRICS_ATTR, metrics);
     return options.objectives.map((n) => metrics[n]!);
   };
-  return { objective, sampler, constraintsFunc: cf };
+  return { objective, sampler, constraintsFunc: cf, catchErrors: true };
 }

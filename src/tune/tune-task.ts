@@ -2,6 +2,7 @@
 // processes, with the task's default design enqueued first as the baseline to beat, progress
 // events (trials done, best, Pareto size, ETA) and a clean stop on abort.
 
+import { availableParallelism } from 'node:os';
 import type { ParamValue } from './distributions.js';
 import type { FrozenTrial } from './frozen-trial.js';
 import { METRICS, METRICS_ATTR } from './objectives.js';
@@ -11,7 +12,7 @@ import type { TuneTaskOptions } from './task-objectives.js';
 
 /** The design each task trains by default (trial 0 of a new study). */
 export const DEFAULT_DESIGNS: Record<string, Record<string, ParamValue>> = {
-  image: { numHeads: 4, headDim: 16, kvSharing: 'mha', position: 'learned', window: -1, attentionDropout: 0, layers: 4, lr: 0.002 },
+  image: { numHeads: 4, headDim: 16, kvSharing: 'mha', position: 'learned', attentionDropout: 0, layers: 4, lr: 0.002 },
   translation: { numHeads: 4, headDim: 64, layers: 3, ffnMultiplier: 4, dropout: 0.1, lr: 0.001 },
   summarization: { numHeads: 4, headDim: 64, layers: 3, ffnMultiplier: 4, dropout: 0.1, lr: 0.001 },
 };
@@ -31,7 +32,7 @@ export interface TuneRunOptions extends TuneTaskOptions {
 export interface TuneProgress {
   done: number;
   target: number;
-  last: { number: number; state: string; values: number[] | null };
+  last: { number: number; state: string; values: number[] | null; failReason?: string };
   best: FrozenTrial[];
   /** seconds left at the rate so far, null before the first trial */
   etaSeconds: number | null;
@@ -43,7 +44,13 @@ export function defaultStudyName(o: Pick<TuneTaskOptions, 'task' | 'objectives'>
 
 const FINISHED = ['COMPLETE', 'PRUNED', 'FAIL'] as const;
 
-export async function runTuneTask(o: TuneRunOptions): Promise<Study> {
+export interface TuneRunResult {
+  study: Study;
+  /** errors that stopped a worker process (not those of single trials, which FAIL and go on) */
+  workerErrors: string[];
+}
+
+export async function runTuneTask(o: TuneRunOptions): Promise<TuneRunResult> {
   if (o.spacePath) await loadSearchSpace(o.spacePath); // fail here, not in every worker
   const study = await createStudy({
     name: o.studyName ?? defaultStudyName(o),
@@ -57,14 +64,15 @@ export async function runTuneTask(o: TuneRunOptions): Promise<Study> {
   await study.refresh();
   const already = study.getTrials({ states: FINISHED }).length;
   const missing = Math.max(0, o.trials - already);
-  if (missing === 0) return study;
+  if (missing === 0) return { study, workerErrors: [] };
   const t0 = Date.now();
   let done = already;
-  await study.optimize(
+  const threads = o.threads ?? Math.max(1, Math.floor(availableParallelism() / o.workers));
+  const result = await study.optimize(
     {
       module: new URL(`./task-objectives${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href,
       exportName: 'taskWorker',
-      factoryOptions: o,
+      factoryOptions: { ...o, threads, signal: undefined, onProgress: undefined },
     },
     {
       workers: o.workers,
@@ -81,7 +89,7 @@ export async function runTuneTask(o: TuneRunOptions): Promise<Study> {
       },
     },
   );
-  return study;
+  return { study, workerErrors: result?.workerErrors ?? [] };
 }
 
 /** One line per trial of a front: number, values, metrics and the design. */

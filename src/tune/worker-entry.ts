@@ -53,6 +53,7 @@ async function run(config: WorkerConfig): Promise<void> {
   try {
     await optimizeLocal(study, bundle.objective, {
       acquire,
+      catch: bundle.catchErrors ? [Error] : [],
       onStart: (t) => send({ type: 'running', trialId: t.trialId, number: t.number }),
       callbacks: [(_s, t) => send(finishedMessage(t))],
     });

@@ -24,7 +24,13 @@ export interface WorkerPoolOptions {
   seed?: number;
   signal?: AbortSignal;
   onTrialStarted?: (event: { number: number; workerIndex: number; pid: number }) => void;
-  onTrialFinished?: (event: { number: number; state: TrialState; values: number[] | null; workerIndex: number }) => void;
+  onTrialFinished?: (event: {
+    number: number;
+    state: TrialState;
+    values: number[] | null;
+    workerIndex: number;
+    failReason?: string;
+  }) => void;
   onWorkerExit?: (event: { workerIndex: number; code: number | null; signal: NodeJS.Signals | null; error: string | null }) => void;
 }
 
@@ -99,7 +105,7 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<WorkerP
         w.running = null;
         result.finished++;
         result.states[m.state] = (result.states[m.state] ?? 0) + 1;
-        options.onTrialFinished?.({ number: m.number, state: m.state, values: m.values, workerIndex: index });
+        options.onTrialFinished?.({ number: m.number, state: m.state, values: m.values, workerIndex: index, failReason: m.failReason });
       } else if (m.type === 'error') {
         w.error = m.message;
       }

@@ -25,6 +25,8 @@ export interface WorkerBundle {
   sampler?: Sampler;
   pruner?: Pruner;
   constraintsFunc?: ConstraintsFunc;
+  /** an error in the objective fails the trial and the worker goes on (default: the worker stops) */
+  catchErrors?: boolean;
 }
 
 export type WorkerFactory = (options: unknown, context: { workerIndex: number }) => WorkerBundle | Promise<WorkerBundle>;
@@ -46,9 +48,17 @@ export type ToWorker = { type: 'config'; config: WorkerConfig } | { type: 'ticke
 export type FromWorker =
   | { type: 'ticket' }
   | { type: 'running'; trialId: number; number: number }
-  | { type: 'finished'; trialId: number; number: number; state: TrialState; values: number[] | null }
+  | { type: 'finished'; trialId: number; number: number; state: TrialState; values: number[] | null; failReason?: string }
   | { type: 'error'; message: string };
 
 export function finishedMessage(t: FrozenTrial): FromWorker {
-  return { type: 'finished', trialId: t.trialId, number: t.number, state: t.state, values: t.values };
+  const reason = t.systemAttrs.fail_reason;
+  return {
+    type: 'finished',
+    trialId: t.trialId,
+    number: t.number,
+    state: t.state,
+    values: t.values,
+    ...(typeof reason === 'string' ? { failReason: reason } : {}),
+  };
 }

@@ -1,6 +1,7 @@
 // Preset search spaces over the attention design of each task, and the mapping from a sampled
 // point to the model's settings. Width = numHeads × headDim; numKvHeads comes from the sharing
 // scheme (MHA: every head its own K/V, GQA: heads in groups of `kvGroup`, MQA: one K/V head).
+// No preset tunes a sliding window: the task factories (ViT, Seq2Seq options) take none yet.
 
 import type { ParamValue } from '../distributions.js';
 import type { SearchSpace } from '../search-space.js';
@@ -15,7 +16,6 @@ function attentionParams(positions: readonly string[]): SearchSpace['params'] {
     kvSharing: cat(['mha', 'gqa', 'mqa']),
     kvGroup: { distribution: { kind: 'categorical', choices: [2, 4] }, when: { kvSharing: ['gqa'] } },
     position: cat(positions),
-    window: cat([-1, 4, 8, 16]),
     attentionDropout: { distribution: { kind: 'float', low: 0, high: 0.2, log: false, step: 0.05 } },
   };
 }
