@@ -3,9 +3,9 @@
 
 import { readFileSync } from 'node:fs';
 import { getBackend, listBackends, withBackend } from '../../src/backend/backend.ts';
-import { kernelGrains } from '../../src/backend/wasm/grains.ts';
 import { WasmBackend } from '../../src/backend/wasm/index.ts';
 import type { WasmModule } from '../../src/backend/wasm/module.ts';
+import { WASM_TUNABLE_KERNELS } from '../../src/backend/wasm/settings.ts';
 import { getHeap } from '../../src/tensor/tensor.ts';
 import { describeBackendConformance } from './conformance.ts';
 
@@ -25,9 +25,15 @@ function plainSimdBackend(): WasmBackend {
   return new WasmBackend(wasm, 3);
 }
 
-const grainsAsBuilt = { ...kernelGrains };
+/** Every thread grain (the non-GEMM kernels' and the tunable kernels') at 1, or as built. */
 function forceParallel(on: boolean): void {
-  for (const key of Object.keys(kernelGrains) as (keyof typeof kernelGrains)[]) kernelGrains[key] = on ? 1 : grainsAsBuilt[key];
+  const settings = (withBackend('wasm', getBackend) as WasmBackend).settings;
+  settings.resetDefaults();
+  if (!on) return;
+  for (const kernel of Object.keys(WASM_TUNABLE_KERNELS)) {
+    const defaults = settings.defaults(kernel);
+    settings.setDefaults(kernel, kernel === 'grains' ? Object.fromEntries(Object.keys(defaults).map((k) => [k, 1])) : { grain: 1 });
+  }
 }
 
 const loadedVariant = loaded ? withBackend('wasm', () => (getBackend() as WasmBackend).variant) : 'none';

@@ -6,33 +6,17 @@
 import type { Tensor } from '../../tensor/tensor.js';
 import { type AttentionOffsets, AttentionSlot, type AttentionTileSettings } from '../attention-schema.js';
 import type { AttentionParams, RotaryParams } from '../kernels.js';
+import { type KernelSettings, type Settings, threadsFor } from '../settings.js';
 import { ATTENTION_PARAMS_BYTES, ROTARY_PARAMS_BYTES, writeAttentionBlock, writeRotaryBlock } from './attention-params.js';
 import type { WasmContext } from './context.js';
+import { kernelGrains } from './grains.js';
 
-/** Tile sizes and the decode split: parameters so the kernel autotuner can choose them per shape. */
-export interface AttentionTiling {
-  /** Forward tile Br × Bc (query rows × keys). */
-  blockRows: number;
-  blockCols: number;
-  /** Backward tile. */
-  backwardBlockRows: number;
-  backwardBlockCols: number;
-  /** Decode: split a (batch, kv head)'s keys (when threads need the work) into chunks of at least this many rows. */
-  decodeChunk: number;
-}
-
-export const defaultAttentionTiling: AttentionTiling = {
-  blockRows: 64,
-  blockCols: 64,
-  backwardBlockRows: 64,
-  backwardBlockCols: 64,
-  decodeChunk: 512,
-};
-
-/** Where the attention wrappers get their settings for a call (the autotune registry, or fixed ones). */
-export type AttentionTilingSource = (kernel: 'forward' | 'backward' | 'decode', p: AttentionParams) => AttentionTiling;
-
-export function attentionKernels(ctx: WasmContext, tilingFor: AttentionTilingSource = () => defaultAttentionTiling) {
+/**
+ * Settings (settings.ts): the forward's and the backward's tile Br × Bc, the
+ * decode's key chunk, and each kernel's threads (0: one per `grain` units of
+ * B·H·Nq·Nk·D work).
+ */
+export function attentionKernels(ctx: WasmContext, settings: KernelSettings) {
   const k = ctx.wasm.exports;
   const block = (): number => ctx.block('attentionParams', Math.max(ATTENTION_PARAMS_BYTES, ROTARY_PARAMS_BYTES));
 
@@ -55,24 +39,23 @@ export function attentionKernels(ctx: WasmContext, tilingFor: AttentionTilingSou
   };
 
   const work = (p: AttentionParams) => p.batch * p.numHeads * p.queryLength * p.keyLength * p.headDim;
-  const tiles = (t: AttentionTiling, backward = false): AttentionTileSettings => ({
-    blockRows: backward ? t.backwardBlockRows : t.blockRows,
-    blockCols: backward ? t.backwardBlockCols : t.blockCols,
-    decodeSplits: 0,
-  });
+  const threadsOf = (s: Settings, p: AttentionParams) => threadsFor(work(p), s.grain, ctx.threads, s.threads);
+  const tiles = (s: Settings): AttentionTileSettings => ({ blockRows: s.blockRows ?? 0, blockCols: s.blockCols ?? 0, decodeSplits: 0 });
 
   return {
     attentionForward(q: Tensor, kt: Tensor, v: Tensor, out: Tensor, logSumExp: Tensor, p: AttentionParams): void {
-      const threads = ctx.threadsFor(work(p), 1 << 18);
+      const s = settings.get('attentionForward', p);
+      const threads = threadsOf(s, p);
       const offsets = { query: q.ptr, key: kt.ptr, value: v.ptr, output: out.ptr, logSumExp: logSumExp.ptr };
-      const ptr = prepare(p, offsets, tiles(tilingFor('forward', p)), k.flashAttentionForwardScratchBytes, threads);
+      const ptr = prepare(p, offsets, tiles(s), k.flashAttentionForwardScratchBytes, threads);
       ctx.run('flashAttentionForward', [ptr], threads);
     },
 
     attentionWeights(q: Tensor, kt: Tensor, logSumExp: Tensor, weights: Tensor, p: AttentionParams): void {
-      const threads = ctx.threadsFor(work(p), 1 << 18);
+      const s = settings.get('attentionForward', p);
+      const threads = threadsOf(s, p);
       const offsets = { query: q.ptr, key: kt.ptr, value: kt.ptr, logSumExp: logSumExp.ptr, weights: weights.ptr };
-      const ptr = prepare(p, offsets, tiles(tilingFor('forward', p)), k.flashAttentionForwardScratchBytes, threads);
+      const ptr = prepare(p, offsets, tiles(s), k.flashAttentionForwardScratchBytes, threads);
       ctx.run('attentionWeights', [ptr], threads);
     },
 
@@ -88,7 +71,8 @@ export function attentionKernels(ctx: WasmContext, tilingFor: AttentionTilingSou
       gradV: Tensor,
       p: AttentionParams,
     ): void {
-      const threads = ctx.threadsFor(work(p), 1 << 17);
+      const s = settings.get('attentionBackward', p);
+      const threads = threadsOf(s, p);
       const offsets: AttentionOffsets = {
         query: q.ptr,
         key: kt.ptr,
@@ -100,7 +84,7 @@ export function attentionKernels(ctx: WasmContext, tilingFor: AttentionTilingSou
         gradKey: gradK.ptr,
         gradValue: gradV.ptr,
       };
-      const ptr = prepare(p, offsets, tiles(tilingFor('backward', p), true), k.flashAttentionBackwardScratchBytes, threads);
+      const ptr = prepare(p, offsets, tiles(s), k.flashAttentionBackwardScratchBytes, threads);
       ctx.run('flashAttentionBackward', [ptr], threads);
       if (k.flashAttentionBackwardNeedsDqPass(ptr, threads)) ctx.run('flashAttentionBackwardDq', [ptr], threads);
     },
@@ -108,16 +92,16 @@ export function attentionKernels(ctx: WasmContext, tilingFor: AttentionTilingSou
     attentionDecode(q: Tensor, kt: Tensor, v: Tensor, out: Tensor, p: AttentionParams): void {
       // Split the keys only as far as the threads need work items (two each):
       // every split costs a partial (m, l, O) record and a merge.
-      const threads = ctx.threadsFor(work(p), 1 << 16);
-      const tiling = tilingFor('decode', p);
+      const s = settings.get('attentionDecode', p);
+      const threads = threadsOf(s, p);
       const wanted = Math.ceil((2 * threads) / (p.batch * p.numKvHeads));
-      const decodeSplits = Math.max(1, Math.min(wanted, Math.floor(p.keyLength / tiling.decodeChunk)));
-      const settings = { ...tiles(tiling), decodeSplits };
+      const decodeSplits = Math.max(1, Math.min(wanted, Math.floor(p.keyLength / s.decodeChunk)));
+      const tileSettings = { ...tiles(s), decodeSplits };
       // The partials' size depends on the block (splits, shape): write it, size them, then place them.
       const offsets: AttentionOffsets = { query: q.ptr, key: kt.ptr, value: v.ptr, output: out.ptr };
-      writeAttentionBlock(ctx.buffer(), block(), p, offsets, settings);
+      writeAttentionBlock(ctx.buffer(), block(), p, offsets, tileSettings);
       const partials = ctx.block('attentionDecodePartials', k.attentionDecodePartialsBytes(block()));
-      const ptr = prepare(p, { ...offsets, partials }, settings, k.attentionDecodeScratchBytes, threads);
+      const ptr = prepare(p, { ...offsets, partials }, tileSettings, k.attentionDecodeScratchBytes, threads);
       ctx.run('attentionDecode', [ptr], threads);
       // The merge reads B·H·Nq·splits small records: one thread, no second wake-up.
       ctx.run('attentionDecodeMerge', [ptr], 1);
@@ -142,7 +126,7 @@ export function attentionKernels(ctx: WasmContext, tilingFor: AttentionTilingSou
         positionsStrideBatch: positions && positions.size === B * N ? N : 0,
         tableStride: cos.shape[1],
       });
-      const threads = ctx.threadsFor(x.size, 1 << 16);
+      const threads = ctx.threadsFor(x.size, kernelGrains.rotary);
       ctx.run(p.inverse ? 'applyRotaryBackward' : 'applyRotary', [ptr], threads);
     },
   };

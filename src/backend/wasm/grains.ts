@@ -1,6 +1,9 @@
 // Work per thread below which a non-GEMM kernel does not wake another
-// thread: ctx.threadsFor(work, grain). A mutable record so tests can force
-// every kernel onto all threads (grain 1) and a tuner can adjust them.
+// thread: ctx.threadsFor(work, grain). This record is the defaults of the
+// 'grains' kernel of the wasm settings registry (settings.ts): change it
+// through KernelSettings.setDefaults (tests force every kernel onto all
+// threads with grain 1; the autotuner can adjust them). The attention and
+// GEMM kernels keep their grains with their other settings there.
 //
 // How they were chosen (2-core AMD EPYC VM, Node 20): handing a share to a
 // sleeping worker and waiting for it costs ~40–50 µs when the machine is
@@ -28,6 +31,8 @@ export const kernelGrains = {
   gather: 262_144,
   /** crossEntropy (logits): one exp per logit. */
   crossEntropy: 32_768,
+  /** rotary embeddings (elements). */
+  rotary: 65_536,
 };
 
 export type KernelGrains = typeof kernelGrains;

@@ -5,6 +5,7 @@ import { getHeap } from '../../tensor/tensor.js';
 import type { Backend } from '../backend.js';
 import type { KernelTable } from '../kernels.js';
 import { hardwareThreads } from '../platform.js';
+import type { KernelSettings } from '../settings.js';
 import { attentionKernels } from './attention.js';
 import { WasmContext } from './context.js';
 import { crossEntropyKernel } from './cross-entropy.js';
@@ -14,17 +15,21 @@ import { matmulKernel } from './matmul.js';
 import { loadWasmModuleSync, type WasmModule } from './module.js';
 import { normGradKernel, normKernel } from './norm.js';
 import { reduceKernel, softmaxGradKernel, softmaxKernel } from './reduce.js';
+import { wasmBuildId, wasmKernelSettings } from './settings.js';
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
   readonly context: WasmContext;
   readonly kernels: Partial<KernelTable>;
+  /** Tile sizes, cache blocks and thread thresholds of the tunable kernels (src/autotune writes them). */
+  readonly settings: KernelSettings;
 
   constructor(wasm: WasmModule, threads = getHeap().shared ? hardwareThreads() : 1) {
     this.context = new WasmContext(wasm, threads);
+    this.settings = wasmKernelSettings(wasmBuildId(wasm.variant), () => this.context.threads);
     this.kernels = {
-      matmul: matmulKernel(this.context),
-      ...attentionKernels(this.context),
+      matmul: matmulKernel(this.context, this.settings),
+      ...attentionKernels(this.context, this.settings),
       binary: binaryKernel(this.context),
       unary: unaryKernel(this.context),
       unaryGrad: unaryGradKernel(this.context),

@@ -1,24 +1,18 @@
 import type { Tensor } from '../../tensor/tensor.js';
 import type { MatmulParams } from '../kernels.js';
+import { type KernelSettings, threadsFor } from '../settings.js';
 import type { WasmContext } from './context.js';
 
-/** Cache-block sizes for assembly/gemm.ts; parameters so the kernel autotuner can choose them. */
-export interface GemmBlocking {
-  mc: number;
-  kc: number;
-  nc: number;
-}
-
-// Measured on a Zen 4 (32 KiB L1d, 1 MiB L2 per core): one 8 KiB B micro-panel stays in L1, packed A
-// (128 KiB) in L2; sizes from 32 to 4096 came within 2% of each other (scripts/gemm-harness.mjs).
-export const defaultGemmBlocking: GemmBlocking = { mc: 128, kc: 256, nc: 1024 };
-
-export function matmulKernel(ctx: WasmContext, blocking: GemmBlocking = defaultGemmBlocking) {
+/**
+ * GEMM on assembly/gemm.ts. Its settings (settings.ts, kernel 'matmul'): the
+ * cache blocks mc × kc × nc and the threads (0: one per `grain` flops).
+ */
+export function matmulKernel(ctx: WasmContext, settings: KernelSettings) {
   return (a: Tensor, b: Tensor, out: Tensor, p: MatmulParams): void => {
-    const { mc, kc, nc } = blocking;
+    const { mc, kc, nc, threads: fixed, grain } = settings.get('matmul', p);
     const perThread = ctx.wasm.exports.gemmScratchBytes(mc, kc, nc);
     const flops = 2 * p.batch * p.M * p.N * p.K;
-    const threads = ctx.threadsFor(flops, 2_000_000);
+    const threads = threadsFor(flops, grain, ctx.threads, fixed);
     const scratch = ctx.block('gemm', perThread * threads);
     ctx.run(
       'gemm',
