@@ -1,0 +1,281 @@
+// The N-API addon: entry points that read a Float64Array of arguments (the
+// slots in args.h) and a Uint8Array over the tensor heap (the shared
+// WebAssembly.Memory). The heap's address is taken afresh on every call,
+// since the memory can grow and move. Kernels come in an AVX-512 and an
+// AVX2 + FMA build; the CPU's features choose one when the addon loads.
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "kernels.h"
+#include "pool.h"
+
+typedef struct {
+  const char *name;
+  int (*gemm)(const GemmParams *);
+  int (*attentionForward)(const AttnParams *);
+  int (*attentionBackward)(const AttnParams *);
+  int (*attentionDecode)(const AttnParams *);
+} Isa;
+
+static const Isa isa_avx512 = {"avx512", gemm_avx512, attention_forward_avx512, attention_backward_avx512, attention_decode_avx512};
+static const Isa isa_avx2 = {"avx2", gemm_avx2, attention_forward_avx2, attention_backward_avx2, attention_decode_avx2};
+static const Isa *isa = NULL;
+
+#define CHECK(call)                                                 \
+  do {                                                              \
+    if ((call) != napi_ok) {                                        \
+      napi_throw_error(env, NULL, "attune native: " #call " failed"); \
+      return NULL;                                                  \
+    }                                                               \
+  } while (0)
+
+static napi_value fail(napi_env env, const char *message) {
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
+/** The heap (arg 0) and the argument slots (arg 1) of a kernel call. */
+typedef struct {
+  uint8_t *heap;
+  size_t heapBytes;
+  const double *args;
+  size_t count;
+} Call;
+
+static int read_call(napi_env env, napi_callback_info info, Call *call, size_t expected, const char *kernel) {
+  size_t argc = 2;
+  napi_value argv[2];
+  char message[200];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
+    snprintf(message, sizeof message, "attune native %s: expected (heap: Uint8Array, args: Float64Array), got %zu arguments", kernel, argc);
+    napi_throw_type_error(env, NULL, message);
+    return 0;
+  }
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    snprintf(message, sizeof message, "attune native %s: argument 0 must be a Uint8Array over the heap", kernel);
+    napi_throw_type_error(env, NULL, message);
+    return 0;
+  }
+  call->heap = (uint8_t *)data;
+  call->heapBytes = length;
+  if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float64_array ||
+      length < expected) {
+    snprintf(message, sizeof message, "attune native %s: argument 1 must be a Float64Array of %zu slots", kernel, expected);
+    napi_throw_type_error(env, NULL, message);
+    return 0;
+  }
+  call->args = (const double *)data;
+  call->count = length;
+  return 1;
+}
+
+/** A float32 tensor at byte offset slot `s` with `elements` elements, inside the heap; NULL (and a thrown error) if not. */
+static float *tensor_at(napi_env env, const Call *call, int slot, double elements, const char *kernel, const char *what) {
+  double offset = call->args[slot];
+  if (elements <= 0) return (float *)(call->heap + (size_t)(offset > 0 ? offset : 0));
+  if (!(offset >= 0) || offset != (double)(int64_t)offset || ((int64_t)offset & 3) != 0 ||
+      offset + 4 * elements > (double)call->heapBytes) {
+    char message[240];
+    snprintf(message, sizeof message, "attune native %s: %s at byte %.0f with %.0f floats lies outside the %zu-byte heap", kernel, what, offset,
+             elements, call->heapBytes);
+    napi_throw_range_error(env, NULL, message);
+    return NULL;
+  }
+  return (float *)(call->heap + (size_t)offset);
+}
+
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!read_call(env, info, &call, GEMM_ARG_COUNT, "gemm")) return NULL;
+  const double *a = call.args;
+  GemmParams p;
+  p.batch = (int)a[GEMM_batch];
+  p.M = (int)a[GEMM_M];
+  p.N = (int)a[GEMM_N];
+  p.K = (int)a[GEMM_K];
+  p.batchStrideA = (int64_t)a[GEMM_batchStrideA];
+  p.batchStrideB = (int64_t)a[GEMM_batchStrideB];
+  p.batchStrideC = (int64_t)p.M * p.N;
+  p.transA = a[GEMM_transA] != 0;
+  p.transB = a[GEMM_transB] != 0;
+  p.accumulate = a[GEMM_accumulate] != 0;
+  p.mc = (int)a[GEMM_mc];
+  p.kc = (int)a[GEMM_kc];
+  p.nc = (int)a[GEMM_nc];
+  p.threads = (int)a[GEMM_threads];
+  double last = (double)p.batch - 1;
+  if (!(p.a = tensor_at(env, &call, GEMM_a, last * p.batchStrideA + (double)p.M * p.K, "gemm", "A"))) return NULL;
+  if (!(p.b = tensor_at(env, &call, GEMM_b, last * p.batchStrideB + (double)p.K * p.N, "gemm", "B"))) return NULL;
+  if (!(p.c = tensor_at(env, &call, GEMM_c, (double)p.batch * p.M * p.N, "gemm", "C"))) return NULL;
+  if (isa->gemm(&p) != 0) return fail(env, "attune native gemm: out of memory for packing buffers");
+  return NULL;
+}
+
+/** Reads the attention slots; tensors that are absent (offset 0) stay NULL. */
+static int read_attention(napi_env env, const Call *call, AttnParams *p, const char *kernel) {
+  const double *a = call->args;
+  memset(p, 0, sizeof *p);
+  p->B = (int)a[ATT_batch];
+  p->H = (int)a[ATT_numHeads];
+  p->Hk = (int)a[ATT_numKvHeads];
+  p->Nq = (int)a[ATT_queryLength];
+  p->Nk = (int)a[ATT_keyLength];
+  p->keyCapacity = (int)a[ATT_keyCapacity];
+  p->D = (int)a[ATT_headDim];
+  p->scale = (float)a[ATT_scale];
+  p->softcap = (float)a[ATT_softcap];
+  p->dropoutP = (float)a[ATT_dropoutP];
+  p->dropoutKeepScale = a[ATT_dropoutP] < 1 ? (float)(1.0 / (1.0 - a[ATT_dropoutP])) : 0.0f;
+  p->dropoutSeed = (uint32_t)(int64_t)a[ATT_dropoutSeed];
+  p->causal = a[ATT_causal] != 0;
+  p->windowLeft = (int)a[ATT_windowLeft];
+  p->windowRight = (int)a[ATT_windowRight];
+  p->blockRows = (int)a[ATT_blockRows];
+  p->blockCols = (int)a[ATT_blockCols];
+  p->decodeChunk = (int)a[ATT_decodeChunk];
+  p->threads = (int)a[ATT_threads];
+  p->maskKind = (int)a[ATT_maskKind];
+  for (int i = 0; i < 4; i++) p->maskStride[i] = (int64_t)a[ATT_maskStrideBatch + i];
+  char message[200];
+  if (p->Hk <= 0 || p->H % p->Hk != 0 || p->D <= 0 || p->keyCapacity < p->Nk) {
+    snprintf(message, sizeof message, "attune native %s: bad shape H=%d Hk=%d D=%d Nk=%d capacity=%d", kernel, p->H, p->Hk, p->D, p->Nk,
+             p->keyCapacity);
+    napi_throw_range_error(env, NULL, message);
+    return 0;
+  }
+  double qElems = (double)p->B * p->H * p->Nq * p->D, kElems = (double)p->B * p->Hk * p->keyCapacity * p->D;
+#define TENSOR(field, slot, elements, type)                                                  \
+  if (a[slot] != 0) {                                                                        \
+    if (!(p->field = (type)tensor_at(env, call, slot, elements, kernel, #field))) return 0; \
+  }
+  TENSOR(q, ATT_query, qElems, const float *)
+  TENSOR(k, ATT_key, kElems, const float *)
+  TENSOR(v, ATT_value, kElems, const float *)
+  TENSOR(o, ATT_output, qElems, float *)
+  TENSOR(lse, ATT_logSumExp, (double)p->B * p->H * p->Nq, float *)
+  TENSOR(dO, ATT_gradOutput, qElems, const float *)
+  TENSOR(dQ, ATT_gradQuery, qElems, float *)
+  TENSOR(dK, ATT_gradKey, kElems, float *)
+  TENSOR(dV, ATT_gradValue, kElems, float *)
+  TENSOR(alibi, ATT_alibiSlopes, (double)p->H, const float *)
+#undef TENSOR
+  if (p->maskKind != MASK_NONE) {
+    const int64_t *s = p->maskStride;
+    double last = (double)(p->B - 1) * s[0] + (double)(p->H - 1) * s[1] + (double)(p->Nq - 1) * s[2] + (double)(p->Nk - 1) * s[3] + 1;
+    /* a bool mask is one byte per element: check it as last/4 floats, rounded up */
+    double elements = p->maskKind == MASK_BOOL ? (last + 3) / 4 : last;
+    if (!(p->mask = tensor_at(env, call, ATT_mask, elements, kernel, "mask"))) return 0;
+  }
+  return 1;
+}
+
+#define ATTENTION_ENTRY(js_name, field, kernel, required)                                        \
+  static napi_value js_name(napi_env env, napi_callback_info info) {                             \
+    Call call;                                                                                   \
+    if (!read_call(env, info, &call, ATTENTION_ARG_COUNT, kernel)) return NULL;                  \
+    AttnParams p;                                                                                \
+    if (!read_attention(env, &call, &p, kernel)) return NULL;                                    \
+    if (!(required)) return fail(env, "attune native " kernel ": a required tensor is missing"); \
+    if (isa->field(&p) != 0) return fail(env, "attune native " kernel ": out of memory for scratch"); \
+    return NULL;                                                                                 \
+  }
+
+ATTENTION_ENTRY(js_attention_forward, attentionForward, "attentionForward", p.q && p.k && p.v && p.o)
+ATTENTION_ENTRY(js_attention_backward, attentionBackward, "attentionBackward",
+                p.q && p.k && p.v && p.o && p.lse && p.dO && p.dQ && p.dK && p.dV)
+ATTENTION_ENTRY(js_attention_decode, attentionDecode, "attentionDecode", p.q && p.k && p.v && p.o)
+
+static napi_value js_set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t n = 1;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) return fail(env, "attune native setThreads: expected a positive integer");
+  napi_value result;
+  CHECK(napi_create_int32(env, pool_resize(n), &result));
+  return result;
+}
+
+/** useIsa('avx512' | 'avx2'): switches the kernel build (tests run both); returns the one in use. */
+static napi_value js_use_isa(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char name[16] = "";
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc >= 1) napi_get_value_string_utf8(env, argv[0], name, sizeof name, NULL);
+  if (strcmp(name, "avx512") == 0 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+    isa = &isa_avx512;
+  else if (strcmp(name, "avx2") == 0 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    isa = &isa_avx2;
+  else
+    return fail(env, "attune native useIsa: expected 'avx512' or 'avx2', one this CPU supports");
+  napi_value result;
+  CHECK(napi_create_string_utf8(env, isa->name, NAPI_AUTO_LENGTH, &result));
+  return result;
+}
+
+static napi_value string_array(napi_env env, const char *const *names, int count) {
+  napi_value array, s;
+  if (napi_create_array_with_length(env, (size_t)count, &array) != napi_ok) return NULL;
+  for (int i = 0; i < count; i++) {
+    napi_create_string_utf8(env, names[i], NAPI_AUTO_LENGTH, &s);
+    napi_set_element(env, array, (uint32_t)i, s);
+  }
+  return array;
+}
+
+#define SLOT_NAME(name) #name,
+static const char *const gemmArgNames[] = {GEMM_ARGS(SLOT_NAME)};
+static const char *const attentionArgNames[] = {ATTENTION_ARGS(SLOT_NAME)};
+#undef SLOT_NAME
+
+static napi_value js_isa(napi_env env, napi_callback_info) {
+  napi_value result;
+  CHECK(napi_create_string_utf8(env, isa->name, NAPI_AUTO_LENGTH, &result));
+  return result;
+}
+
+static void set_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
+  napi_value fn;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
+  napi_set_named_property(env, exports, name, fn);
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl"))
+    isa = &isa_avx512;
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    isa = &isa_avx2;
+  const char *forced = getenv("ATTUNE_NATIVE_ISA");
+  if (forced && strcmp(forced, "avx2") == 0 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) isa = &isa_avx2;
+  if (!isa) {
+    napi_throw_error(env, NULL, "attune native: this CPU has neither AVX-512 (F, DQ, BW, VL) nor AVX2 + FMA");
+    return NULL;
+  }
+  napi_value layouts;
+  napi_create_object(env, &layouts);
+  napi_set_named_property(env, layouts, "gemm", string_array(env, gemmArgNames, GEMM_ARG_COUNT));
+  napi_set_named_property(env, layouts, "attention", string_array(env, attentionArgNames, ATTENTION_ARG_COUNT));
+  napi_set_named_property(env, exports, "argLayouts", layouts);
+  set_fn(env, exports, "gemm", js_gemm);
+  set_fn(env, exports, "attentionForward", js_attention_forward);
+  set_fn(env, exports, "attentionBackward", js_attention_backward);
+  set_fn(env, exports, "attentionDecode", js_attention_decode);
+  set_fn(env, exports, "setThreads", js_set_threads);
+  set_fn(env, exports, "useIsa", js_use_isa);
+  set_fn(env, exports, "isa", js_isa);
+  return exports;
+}
+
+NAPI_MODULE(attune_native, init)
