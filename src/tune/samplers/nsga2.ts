@@ -16,7 +16,7 @@ import { type ConstraintsFunc, constraintViolation, directionSign, recordConstra
 import { type CrossoverKind, crossover } from './crossover.js';
 import { constrainedDominates, selectElite } from './pareto.js';
 import { randomIndex, samplerRng, sampleUniform, uniform53 } from './random.js';
-import { intersectionSearchSpace, withoutSingles } from './search-space.js';
+import { IncrementalIntersection, withoutSingles } from './search-space.js';
 
 export interface NSGAIISamplerOptions {
   seed?: number;
@@ -41,6 +41,7 @@ export class NSGAIISampler implements Sampler {
   private readonly constraintsFunc: ConstraintsFunc | undefined;
   /** generation -> its parents' elite, kept once all its trials are final */
   private readonly populations = new Map<number, FrozenTrial[]>();
+  private readonly intersection = new IncrementalIntersection();
 
   constructor(options: NSGAIISamplerOptions = {}) {
     this.rng = samplerRng(options.seed);
@@ -67,7 +68,7 @@ export class NSGAIISampler implements Sampler {
   }
 
   inferRelativeSearchSpace(study: StudyView, _trial: FrozenTrial): Record<string, Distribution> {
-    return withoutSingles(intersectionSearchSpace(study.getTrials({ states: ['COMPLETE'] })));
+    return withoutSingles(this.intersection.calculate(study.getTrials({ states: ['COMPLETE'] })));
   }
 
   sampleRelative(study: StudyView, trial: FrozenTrial, space: Record<string, Distribution>): Record<string, ParamValue> {

@@ -4,20 +4,40 @@
 import { type Distribution, isSingle, sameDistribution } from '../distributions.js';
 import type { FrozenTrial } from '../frozen-trial.js';
 
+/**
+ * The intersection search space of a study, updated incrementally: finished trials don't change,
+ * so each is folded in once (Optuna's IntersectionSearchSpace). Pass only finished trials.
+ */
+export class IncrementalIntersection {
+  private readonly seen = new Set<number>();
+  private space: Record<string, Distribution> | null = null;
+
+  calculate(trials: readonly FrozenTrial[]): Record<string, Distribution> {
+    for (const t of trials) {
+      if (this.seen.has(t.number)) continue;
+      this.seen.add(t.number);
+      this.space = intersect(this.space, t.distributions);
+    }
+    return sortedSpace(this.space ?? {});
+  }
+}
+
 /** The parameters every given trial has, with the same distribution in each. */
 export function intersectionSearchSpace(trials: readonly FrozenTrial[]): Record<string, Distribution> {
   let space: Record<string, Distribution> | null = null;
-  for (const t of trials) {
-    if (space === null) {
-      space = { ...t.distributions };
-      continue;
-    }
-    for (const name of Object.keys(space)) {
-      const d = t.distributions[name];
-      if (d === undefined || !sameDistribution(d, space[name]!)) delete space[name];
-    }
-  }
+  for (const t of trials) space = intersect(space, t.distributions);
   return sortedSpace(space ?? {});
+}
+
+/** The parameters of `space` that `distributions` has with the same distribution (all of them when space is null). */
+function intersect(space: Record<string, Distribution> | null, distributions: Record<string, Distribution>): Record<string, Distribution> {
+  if (space === null) return { ...distributions };
+  const out: Record<string, Distribution> = {};
+  for (const [name, d] of Object.entries(space)) {
+    const other = distributions[name];
+    if (other !== undefined && sameDistribution(other, d)) out[name] = d;
+  }
+  return out;
 }
 
 /**

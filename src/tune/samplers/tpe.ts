@@ -20,7 +20,7 @@ import { type ConstraintsFunc, constraintViolation, directionSign, recordConstra
 import { crowdingDistance, nonDominatedSort } from './pareto.js';
 import { ParzenEstimator, type ParzenEstimatorParameters } from './parzen-estimator.js';
 import { samplerRng, sampleUniform } from './random.js';
-import { groupDecomposedSearchSpace, intersectionSearchSpace, withoutSingles } from './search-space.js';
+import { groupDecomposedSearchSpace, IncrementalIntersection, withoutSingles } from './search-space.js';
 
 export interface TPESamplerOptions {
   seed?: number;
@@ -37,6 +37,8 @@ export interface TPESamplerOptions {
   priorWeight?: number;
   considerMagicClip?: boolean;
   considerEndpoints?: boolean;
+  /** continuous kernels as normalised densities (default false: Optuna 3.1's heights; see parzen-estimator.ts) */
+  normalizeBandwidth?: boolean;
   /** size of the "below" set for n ranked trials (default min(⌈0.1·n⌉, 25)) */
   gamma?: (n: number) => number;
   /** weights of n observations in trial order (default: flat, older ones ramped down past 25) */
@@ -75,6 +77,7 @@ export class TPESampler implements Sampler {
   private readonly gamma: (n: number) => number;
   private readonly weights: (n: number) => ArrayLike<number>;
   private readonly parzen: ParzenEstimatorParameters;
+  private readonly intersection = new IncrementalIntersection();
 
   constructor(options: TPESamplerOptions = {}) {
     this.rng = samplerRng(options.seed);
@@ -98,13 +101,14 @@ export class TPESampler implements Sampler {
       considerMagicClip: options.considerMagicClip ?? true,
       considerEndpoints: options.considerEndpoints ?? false,
       multivariate: this.multivariate,
+      normalizeBandwidth: options.normalizeBandwidth ?? false,
     };
   }
 
   inferRelativeSearchSpace(study: StudyView, _trial: FrozenTrial): Record<string, Distribution> {
     if (!this.multivariate) return {};
     const trials = study.getTrials({ states: ['COMPLETE', 'PRUNED'] });
-    if (!this.group) return withoutSingles(intersectionSearchSpace(trials));
+    if (!this.group) return withoutSingles(this.intersection.calculate(trials));
     const space: Record<string, Distribution> = {};
     for (const g of groupDecomposedSearchSpace(trials)) Object.assign(space, withoutSingles(g));
     return space;
@@ -183,8 +187,9 @@ export class TPESampler implements Sampler {
       trials = trials.filter((t) => names.every((n) => n in t.params));
     }
     const ranked = this.rank(study, trials);
-    const nBelow = Math.min(ranked.length, Math.max(0, Math.floor(this.gamma(ranked.length))));
+    // γ of the finished trials, as Optuna: RUNNING ones (constant liar) only ever join "above"
     const nFinished = trials.filter((t) => t.state !== 'RUNNING').length;
+    const nBelow = Math.min(nFinished, Math.max(0, Math.floor(this.gamma(nFinished))));
     return { below: ranked.slice(0, nBelow), above: ranked.slice(nBelow), nFinished };
   }
 
@@ -203,12 +208,17 @@ export class TPESampler implements Sampler {
       } else if (t.state === 'PRUNED' && t.intermediateValues.size > 0) pruned.push(t);
       else rest.push(t);
     }
-    const loss = (t: FrozenTrial): number[] => t.values!.map((v, i) => (Number.isNaN(v) ? Number.POSITIVE_INFINITY : signs[i]! * v));
+    const losses = new Map<FrozenTrial, number[]>();
+    for (const t of feasible)
+      losses.set(
+        t,
+        t.values!.map((v, i) => (Number.isNaN(v) ? Number.POSITIVE_INFINITY : signs[i]! * v)),
+      );
     let rankedFeasible: FrozenTrial[];
     if (signs.length === 1) {
-      rankedFeasible = feasible.sort((a, b) => loss(a)[0]! - loss(b)[0]! || a.number - b.number);
+      rankedFeasible = feasible.sort((a, b) => losses.get(a)![0]! - losses.get(b)![0]! || a.number - b.number);
     } else {
-      const values = feasible.map(loss);
+      const values = feasible.map((t) => losses.get(t)!);
       rankedFeasible = [];
       for (const front of nonDominatedSort(values)) {
         const dist = crowdingDistance(front, values);
@@ -218,15 +228,16 @@ export class TPESampler implements Sampler {
     }
     infeasible.sort((a, b) => a.v - b.v || a.t.number - b.t.number);
     const s0 = signs[0]!;
-    const lastOf = (t: FrozenTrial): [number, number] => {
+    const last = new Map<FrozenTrial, [number, number]>();
+    for (const t of pruned) {
       let step = Number.NEGATIVE_INFINITY;
       for (const k of t.intermediateValues.keys()) if (k > step) step = k;
       const v = s0 * t.intermediateValues.get(step)!;
-      return [step, Number.isNaN(v) ? Number.POSITIVE_INFINITY : v];
-    };
+      last.set(t, [step, Number.isNaN(v) ? Number.POSITIVE_INFINITY : v]);
+    }
     pruned.sort((a, b) => {
-      const [sa, va] = lastOf(a);
-      const [sb, vb] = lastOf(b);
+      const [sa, va] = last.get(a)!;
+      const [sb, vb] = last.get(b)!;
       return sb - sa || va - vb || a.number - b.number;
     });
     return [...rankedFeasible, ...infeasible.map((x) => x.t), ...pruned, ...rest];

@@ -1,6 +1,8 @@
 // The normal distribution truncated to [a, b] in standard units, computed in log space so the far
 // tails stay finite: log Φ, log(Φ(b) − Φ(a)), its log density and inverse-CDF sampling.
-// erfc: positive series below x = 2 (no cancellation), Lentz continued fraction above.
+// erfc: positive series below x = 2 (no cancellation); above, erfcx(x) = e^{x²}·erfc(x) from a
+// Chebyshev series on [2, 8] fitted at load time to the Lentz continued fraction (which is exact
+// but slow near 2), and the continued fraction itself beyond 8, where it converges in a few steps.
 
 const SQRT2 = Math.SQRT2;
 const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -39,10 +41,45 @@ function logErfcContinuedFraction(x: number): number {
   return -x * x - 0.5 * Math.log(Math.PI) - Math.log(f);
 }
 
+const CHEB_LO = 2;
+const CHEB_HI = 8;
+const CHEB = chebyshevFit(CHEB_LO, CHEB_HI, 34, (x) => Math.exp(logErfcContinuedFraction(x) + x * x));
+
+function chebyshevFit(lo: number, hi: number, n: number, f: (x: number) => number): Float64Array {
+  const fx = Array.from({ length: n }, (_, k) => f(0.5 * (hi - lo) * Math.cos((Math.PI * (k + 0.5)) / n) + 0.5 * (hi + lo)));
+  const c = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let k = 0; k < n; k++) s += fx[k]! * Math.cos((Math.PI * j * (k + 0.5)) / n);
+    c[j] = (2 / n) * s;
+  }
+  return c;
+}
+
+/** Clenshaw evaluation of the fitted series. */
+function chebyshev(c: Float64Array, lo: number, hi: number, x: number): number {
+  const y = (2 * x - lo - hi) / (hi - lo);
+  const y2 = 2 * y;
+  let d = 0;
+  let dd = 0;
+  for (let j = c.length - 1; j >= 1; j--) {
+    const sv = d;
+    d = y2 * d - dd + c[j]!;
+    dd = sv;
+  }
+  return y * d - dd + 0.5 * c[0]!;
+}
+
+/** log(erfc(x)) for x >= 2. */
+function logErfcLarge(x: number): number {
+  if (x < CHEB_HI) return -x * x + Math.log(chebyshev(CHEB, CHEB_LO, CHEB_HI, x));
+  return logErfcContinuedFraction(x);
+}
+
 export function erfc(x: number): number {
   if (x < 0) return 2 - erfc(-x);
   if (x < 2) return 1 - erfSeries(x);
-  return Math.exp(logErfcContinuedFraction(x));
+  return Math.exp(logErfcLarge(x));
 }
 
 export function erf(x: number): number {
@@ -55,7 +92,7 @@ export function erf(x: number): number {
 export function logNdtr(z: number): number {
   if (z > 5) return Math.log1p(-0.5 * erfc(z / SQRT2));
   const x = -z / SQRT2;
-  if (x >= 2) return logErfcContinuedFraction(x) - Math.LN2;
+  if (x >= 2) return logErfcLarge(x) - Math.LN2;
   return Math.log(0.5 * erfc(x));
 }
 

@@ -64,11 +64,11 @@ export function samplerConformance(name: string, make: (seed: number) => Sampler
         assert.ok(contains(d, v), `trial ${t.number}: ${param} = ${JSON.stringify(v)} not in ${distributionToString(d)}`);
       }
     }
-    // every categorical choice is reachable, and the log int spans decades
+    // every categorical choice is reachable, and the log int spans a decade
     const cats = new Set(study.trials.map((t) => t.params.cat));
     assert.ok(cats.size >= 3, `only ${cats.size} categorical choices seen`);
     const logInts = study.trials.map((t) => t.params.logInt as number);
-    assert.ok(Math.min(...logInts) < 32 && Math.max(...logInts) > 32, `log int range ${Math.min(...logInts)}..${Math.max(...logInts)}`);
+    assert.ok(Math.max(...logInts) >= 10 * Math.min(...logInts), `log int range ${Math.min(...logInts)}..${Math.max(...logInts)}`);
   });
 
   test(`${name}: the same seed gives the same trials, another seed different ones`, () => {

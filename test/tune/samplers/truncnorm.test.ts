@@ -14,6 +14,10 @@ test('erfc and log Φ match scipy far into the tails', () => {
   close(erfc(1.9), 0.007209570764742524, 1e-13);
   close(erfc(2.1), 0.002979466656333533, 1e-12);
   close(erfc(5), 1.537459794428035e-12, 1e-12);
+  close(erfc(3), 2.209049699858544e-5, 1e-12);
+  close(erfc(4), 1.541725790028002e-8, 1e-12);
+  close(erfc(7), 4.183825607779414e-23, 1e-12);
+  close(erfc(9), 4.13703174651381e-37, 1e-12);
   close(erfc(-1), 1.8427007929497148);
   close(logNdtr(-40), -804.6084420137538);
   close(logNdtr(3), -0.0013508099647482027, 1e-12);
