@@ -1,6 +1,6 @@
 // NSGAIISampler: the elitist genetic algorithm NSGA-II (Deb et al. 2002) for one or several
 // objectives, as in Optuna: non-dominated sorting with crowding distance selects the parents,
-// binary tournaments pick two of them, crossover mixes them and mutation resamples a parameter
+// binary tournaments (Deb's crowded comparison) pick two of them, crossover mixes them and mutation resamples a parameter
 // uniformly (a parameter left out of the relative proposal is sampled at random).
 //
 // Generations come from trial numbers: trial n belongs to generation ⌊n / populationSize⌋. The
@@ -14,7 +14,7 @@ import { contains, type Distribution, type ParamValue } from '../distributions.j
 import type { FrozenTrial, StudyView, TrialState } from '../frozen-trial.js';
 import { type ConstraintsFunc, constraintViolation, directionSign, recordConstraints, type Sampler, trialConstraints } from './base.js';
 import { type CrossoverKind, crossover } from './crossover.js';
-import { constrainedDominates, selectElite } from './pareto.js';
+import { crowdingDistance, nonDominatedSort, selectElite } from './pareto.js';
 import { randomIndex, samplerRng, sampleUniform, uniform53 } from './random.js';
 import { IncrementalIntersection, withoutSingles } from './search-space.js';
 
@@ -80,7 +80,8 @@ export class NSGAIISampler implements Sampler {
     );
     if (parents.length === 0) return {};
     const { values, violations } = this.objectives(study, parents);
-    const pick = (exclude: number): number => this.tournament(parents.length, values, violations, exclude);
+    const order = crowdedOrder(values, violations);
+    const pick = (exclude: number): number => this.tournament(parents.length, order, exclude);
     const first = pick(-1);
     let child: Record<string, ParamValue>;
     if (parents.length >= 2 && uniform53(this.rng) < this.crossoverProb) {
@@ -106,8 +107,11 @@ export class NSGAIISampler implements Sampler {
     recordConstraints(trial, state, this.constraintsFunc);
   }
 
-  /** Binary tournament: two distinct random members, the (constrained-)dominating one wins, else a coin. */
-  private tournament(n: number, values: number[][], violations: Float64Array | null, exclude: number): number {
+  /**
+   * Binary tournament with Deb's crowded comparison: of two distinct random members the one on the
+   * better front wins, on the same front the less crowded one (Optuna 3.1 uses domination only).
+   */
+  private tournament(n: number, order: { rank: Int32Array; crowding: Float64Array }, exclude: number): number {
     const pool = exclude >= 0 && n > 1 ? n - 1 : n;
     const draw = (): number => {
       const k = randomIndex(this.rng, pool);
@@ -117,8 +121,8 @@ export class NSGAIISampler implements Sampler {
     if (pool < 2) return a;
     let b = draw();
     while (b === a) b = draw();
-    if (constrainedDominates(a, b, values, violations)) return a;
-    if (constrainedDominates(b, a, values, violations)) return b;
+    if (order.rank[a]! !== order.rank[b]!) return order.rank[a]! < order.rank[b]! ? a : b;
+    if (order.crowding[a]! !== order.crowding[b]!) return order.crowding[a]! > order.crowding[b]! ? a : b;
     return uniform53(this.rng) < 0.5 ? a : b;
   }
 
@@ -168,6 +172,20 @@ export class NSGAIISampler implements Sampler {
     }
     return parents;
   }
+}
+
+/** Front index and crowding distance of every member (constrained domination). */
+function crowdedOrder(values: number[][], violations: Float64Array | null): { rank: Int32Array; crowding: Float64Array } {
+  const rank = new Int32Array(values.length);
+  const crowding = new Float64Array(values.length);
+  nonDominatedSort(values, violations).forEach((front, r) => {
+    const dist = crowdingDistance(front, values);
+    for (const i of front) {
+      rank[i] = r;
+      crowding[i] = dist.get(i)!;
+    }
+  });
+  return { rank, crowding };
 }
 
 function checkProb(name: string, p: number): number {
