@@ -33,6 +33,7 @@ struct BackwardJob {
 
 struct BackwardScratch {
   float *kp, *vp, *dk, *dv;      /* [NkP][Dp] per (b, kv head) */
+  float *kFinite;                /* kp with non-finite values as 0: the dQ product's operand */
   float *qp, *dop, *dq;          /* [NqP][Dp] per query head */
   float *qt, *dot;               /* [NqP/NR][D][NR] */
   float *rowDot, *lse2;          /* [NqP] */
@@ -45,7 +46,7 @@ size_t tile_floats(int Br, int Bc) { return (size_t)(Bc + 1) * Br + MR + 16; }
 
 size_t backward_scratch_floats(const BackwardJob *job) {
   const size_t k = (size_t)job->NkP * job->Dp, q = (size_t)job->NqP * job->Dp, t = tile_floats(job->Br, job->Bc);
-  return 4 * k + 3 * q + 2 * (size_t)job->NqP * job->p->D + 2 * (size_t)job->NqP + 3 * t + 3 * (size_t)job->NqP + 64;
+  return 5 * k + 3 * q + 2 * (size_t)job->NqP * job->p->D + 2 * (size_t)job->NqP + 3 * t + 3 * (size_t)job->NqP + 64;
 }
 
 BackwardScratch backward_scratch(const BackwardJob *job, float *base) {
@@ -55,7 +56,8 @@ BackwardScratch backward_scratch(const BackwardJob *job, float *base) {
   s.vp = s.kp + k;
   s.dk = s.vp + k;
   s.dv = s.dk + k;
-  s.qp = s.dv + k;
+  s.kFinite = s.dv + k;
+  s.qp = s.kFinite + k;
   s.dop = s.qp + q;
   s.dq = s.dop + q;
   s.qt = s.dq + q;
@@ -78,6 +80,15 @@ void copy_padded(const float *src, int rows, int D, int Dp, int padRows, float *
     if (Dp > D) memset(dst + (size_t)r * Dp + D, 0, (size_t)(Dp - D) * sizeof(float));
   }
   if (padRows > rows) memset(dst + (size_t)rows * Dp, 0, (size_t)(padRows - rows) * Dp * sizeof(float));
+}
+
+/**
+ * A copy with NaN and ±∞ as 0, for the operand of dQ += dS·K and dK += dSᵀ·Q:
+ * a key (query) that a row cannot see must not reach that row's gradient
+ * through 0·NaN, as in the reference; one it can see already made dS NaN.
+ */
+void zero_non_finite(const float *src, size_t n, float *dst) {
+  for (size_t i = 0; i < n; i++) dst[i] = std::isfinite(src[i]) ? src[i] : 0.0f;
 }
 
 /** [rows][Dp] → [rows/NR panels][D][NR] (rows a multiple of NR). */
@@ -103,6 +114,7 @@ void head_backward(BackwardJob *job, BackwardScratch &s, int b, int h) {
   copy_padded(p->dO + qOff * D, Nq, D, Dp, job->NqP, s.dop);
   pack_transposed(s.qp, job->NqP, D, Dp, s.qt);
   pack_transposed(s.dop, job->NqP, D, Dp, s.dot);
+  zero_non_finite(s.qp, (size_t)job->NqP * Dp, s.qp); /* Qᵀ keeps the NaN the scores need */
   memset(s.dq, 0, (size_t)job->NqP * Dp * sizeof(float));
   for (int i = 0; i < job->NqP; i++) {
     if (i < Nq) {
@@ -179,7 +191,7 @@ void head_backward(BackwardJob *job, BackwardScratch &s, int b, int h) {
       /* dQ += dS·K: A(i, j) = dSᵀ[j][i] */
       for (int r0 = 0; r0 < br; r0 += MR)
         for (int d0 = 0; d0 < Dp; d0 += NR)
-          microkernel(bc, s.dpt + r0, 1, Br, s.kp + (size_t)j0 * Dp + d0, Dp, s.dq + (size_t)(i0 + r0) * Dp + d0, Dp,
+          microkernel(bc, s.dpt + r0, 1, Br, s.kFinite + (size_t)j0 * Dp + d0, Dp, s.dq + (size_t)(i0 + r0) * Dp + d0, Dp,
                       br - r0 < MR ? br - r0 : MR, NR, 1);
     }
   }
@@ -196,6 +208,7 @@ void backward_task(void *ctx, int thread, int) {
     const size_t kOff = (size_t)task * p->keyCapacity * D;
     copy_padded(p->k + kOff, p->Nk, D, Dp, job->NkP, s.kp);
     copy_padded(p->v + kOff, p->Nk, D, Dp, job->NkP, s.vp);
+    zero_non_finite(s.kp, (size_t)job->NkP * Dp, s.kFinite);
     memset(s.dk, 0, (size_t)job->NkP * Dp * sizeof(float));
     memset(s.dv, 0, (size_t)job->NkP * Dp * sizeof(float));
     for (int h = hk * G; h < (hk + 1) * G; h++) head_backward(job, s, b, h);

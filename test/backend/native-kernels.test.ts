@@ -135,6 +135,164 @@ describe('native backend', { skip }, () => {
     assertClose(got.view(), want.view(), 1e-5, 1e-4);
   });
 
+  const attentionCase = fc.record({
+    batch: fc.integer({ min: 1, max: 2 }),
+    numKvHeads: fc.integer({ min: 1, max: 3 }),
+    group: fc.constantFrom(1, 2, 3),
+    queryLength: fc.integer({ min: 1, max: 80 }),
+    keyLength: fc.integer({ min: 1, max: 100 }),
+    headDim: fc.constantFrom(1, 3, 7, 16, 33, 64),
+    causal: fc.boolean(),
+    window: fc.option(fc.tuple(fc.integer({ min: -1, max: 20 }), fc.integer({ min: -1, max: 20 })), { nil: undefined }),
+    mask: fc.constantFrom('none', 'bool', 'additive', 'bool-per-head'),
+    alibi: fc.boolean(),
+    softcap: fc.constantFrom(0, 0, 5),
+    dropout: fc.constantFrom(0, 0, 0.2),
+    seed: fc.integer({ min: 0, max: 1000 }),
+  });
+  type AttentionCase = typeof attentionCase extends fc.Arbitrary<infer T> ? T : never;
+
+  function attentionInputs(c: AttentionCase) {
+    const H = c.numKvHeads * c.group;
+    const [Nq, Nk] = [c.queryLength, c.keyLength];
+    const q = at.randn([c.batch, H, Nq, c.headDim], { seed: c.seed });
+    const k = at.randn([c.batch, c.numKvHeads, Nk, c.headDim], { seed: c.seed + 1 });
+    const v = at.randn([c.batch, c.numKvHeads, Nk, c.headDim], { seed: c.seed + 2 });
+    const dOut = at.randn(q.shape, { seed: c.seed + 3 });
+    let mask: at.Tensor | undefined;
+    if (c.mask === 'bool')
+      mask = at.tensor(
+        Uint8Array.from({ length: Nq * Nk }, (_, i) => ((i * 7 + c.seed) % 5 === 0 ? 0 : 1)),
+        [Nq, Nk],
+      );
+    if (c.mask === 'bool-per-head')
+      mask = at.tensor(
+        Uint8Array.from({ length: c.batch * H * Nq * Nk }, (_, i) => ((i * 13 + c.seed) % 4 === 0 ? 0 : 1)),
+        [c.batch, H, Nq, Nk],
+      );
+    if (c.mask === 'additive') mask = at.randn([c.batch, 1, Nq, Nk], { seed: c.seed + 4 });
+    const options: at.AttentionOptions = {
+      causal: c.causal,
+      window: c.window,
+      mask,
+      alibiSlopes: c.alibi ? at.alibiSlopes(H) : undefined,
+      softcap: c.softcap,
+      dropout: c.dropout,
+      seed: c.seed,
+    };
+    return { q, k, v, dOut, options };
+  }
+
+  function attentionRun(backend: string, c: AttentionCase) {
+    return withBackend(backend, () =>
+      at.tidy(() => {
+        const { q, k, v, dOut, options } = attentionInputs(c);
+        for (const t of [q, k, v]) t.setRequiresGrad();
+        const out = at.scaledDotProductAttention(q, k, v, options);
+        out.backward(dOut);
+        return [out, q.grad, k.grad, v.grad].map((t) => Float64Array.from((t as at.Tensor).view()));
+      }),
+    );
+  }
+
+  for (const threads of [1, 2, 3]) {
+    it(`attention forward within 1e-5 and gradients within 1e-4 on random shapes and every option, ${threads} thread(s) (property)`, () => {
+      onEachBuild(threads, (isa) => {
+        fc.assert(
+          fc.property(attentionCase, (c) => {
+            const [o, dq, dk, dv] = attentionRun('native', c);
+            const [ro, rdq, rdk, rdv] = attentionRun('js', c);
+            const label = `${isa} ${JSON.stringify(c)}`;
+            assertClose(o, ro, 1e-5, 1e-5, `output ${label}`);
+            assertClose(dq, rdq, 1e-4, 1e-4, `dq ${label}`);
+            assertClose(dk, rdk, 1e-4, 1e-4, `dk ${label}`);
+            assertClose(dv, rdv, 1e-4, 1e-4, `dv ${label}`);
+          }),
+          { numRuns: threads === 1 ? 40 : 12 },
+        );
+      });
+    });
+  }
+
+  it('decode against a KV cache (split over keys, GQA) matches the reference with every option, 1 and 2 threads', () => {
+    for (const threads of [1, 2]) {
+      onEachBuild(threads, (isa) => {
+        const [B, H, Hk, D, N] = [2, 8, 2, 24, 700];
+        const q = at.randn([B, H, 2, D], { seed: 1 });
+        const k = at.randn([B, Hk, N, D], { seed: 2 });
+        const v = at.randn([B, Hk, N, D], { seed: 3 });
+        const mask = at.tensor(
+          Uint8Array.from({ length: N }, (_, j) => (j % 11 === 3 ? 0 : 1)),
+          [1, N],
+        );
+        for (const options of [
+          {},
+          { causal: true, alibiSlopes: at.alibiSlopes(H) },
+          { mask, softcap: 4, window: [100, 0] as [number, number] },
+        ]) {
+          const cache = new at.KVCache({ batch: B, numKvHeads: Hk, headDim: D, capacity: 64 });
+          cache.append(k, v);
+          const fast = withBackend('native', () => cache.attend(q, options));
+          const reference = withBackend('js', () => at.scaledDotProductAttention(q, k, v, options));
+          assertClose(fast.view(), reference.view(), 1e-5, 1e-6, `${isa}, ${threads} threads, ${JSON.stringify(Object.keys(options))}`);
+          cache.dispose();
+        }
+      });
+    }
+  });
+
+  // A NaN at a key a row cannot see: the reference multiplies it by P = 0 in O = P·V (so a NaN value
+  // reaches every row), the tiled kernels skip blocks no row of a tile can see. N = 40 fits one tile,
+  // where both agree; for queries and keys they agree at any size (masked scores are replaced, not added).
+  it('NaN in a query row, a key or a value propagates as in the reference; other rows stay finite', () => {
+    const [B, H, N, D] = [1, 2, 40, 16];
+    for (const where of ['query', 'key', 'value'] as const) {
+      for (const causal of [false, true]) {
+        const run = (backend: string) =>
+          withBackend(backend, () =>
+            at.tidy(() => {
+              const t = {
+                query: at.randn([B, H, N, D], { seed: 1 }),
+                key: at.randn([B, H, N, D], { seed: 2 }),
+                value: at.randn([B, H, N, D], { seed: 3 }),
+              };
+              const view = t[where].view();
+              view[(0 * N + 5) * D + 3] = Number.NaN; // head 0, row 5, dim 3
+              for (const x of Object.values(t)) x.setRequiresGrad();
+              const out = at.scaledDotProductAttention(t.query, t.key, t.value, { causal });
+              out.backward(at.randn(out.shape, { seed: 4 }));
+              return [out, t.query.grad, t.key.grad, t.value.grad].map((x) => Float64Array.from((x as at.Tensor).view()));
+            }),
+          );
+        const got = run('native');
+        const want = run('js');
+        const names = ['output', 'dq', 'dk', 'dv'];
+        for (let i = 0; i < 4; i++) {
+          const g = got[i] as Float64Array;
+          const w = want[i] as Float64Array;
+          for (let e = 0; e < w.length; e++) {
+            assert.equal(
+              Number.isNaN(g[e]),
+              Number.isNaN(w[e]),
+              `${where} NaN, causal ${causal}: ${names[i]}[${e}] is ${g[e]}, reference ${w[e]}`,
+            );
+          }
+          assertClose(g, w, 1e-4, 1e-4, `${where} NaN, causal ${causal}: ${names[i]}`);
+        }
+      }
+    }
+  });
+
+  it('very large scores stay finite and a fully masked row gives zeros (LSE −∞, zero gradients)', () => {
+    const q = at.mulScalar(at.randn([1, 2, 9, 16], { seed: 7 }), 1e4);
+    const k = at.randn([1, 2, 9, 16], { seed: 8 });
+    const keep = Uint8Array.from({ length: 81 }, (_, i) => (Math.floor(i / 9) === 4 ? 0 : 1));
+    const out = withBackend('native', () => at.scaledDotProductAttention(q, k, k, { scale: 1, mask: at.tensor(keep, [9, 9]) }));
+    const o = Array.from(out.view());
+    assert.ok(o.every(Number.isFinite));
+    for (let h = 0; h < 2; h++) assert.deepEqual(o.slice((h * 9 + 4) * 16, (h * 9 + 5) * 16), new Array(16).fill(0));
+  });
+
   it('refuses an argument block that points outside the heap, naming the tensor', () => {
     const addon = loadNativeAddon();
     const args = new Float64Array(GEMM_ARGS.length);
