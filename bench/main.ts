@@ -1,7 +1,17 @@
-// npm run bench -- <name>: runs bench/<name>.ts (matmul, attention, attention-cost, peers-demo, train-vit, train-vit-quality).
+// npm run bench -- <name>: runs bench/<name>.ts (matmul, attention, attention-cost, peers-demo, train-vit, train-vit-quality, train-seq2seq, translation-quality, summarization-quality).
 
 const name = process.argv[2];
-const known = ['matmul', 'attention', 'attention-cost', 'peers-demo', 'train-vit', 'train-vit-quality'];
+const known = [
+  'matmul',
+  'attention',
+  'attention-cost',
+  'peers-demo',
+  'train-vit',
+  'train-vit-quality',
+  'train-seq2seq',
+  'translation-quality',
+  'summarization-quality',
+];
 if (!name || !known.includes(name)) {
   console.error(`usage: npm run bench -- <${known.join('|')}> [options]`);
   process.exit(2);
