@@ -11,6 +11,8 @@ export interface Backend {
   readonly kernels: Partial<KernelTable>;
   /** Threads a kernel may use (1 for the js backend). */
   readonly threads: number;
+  /** The backend whose kernels stand in for the ones this one lacks (resolved by the registry), before the js reference. */
+  readonly fallback?: string;
   setThreads(n: number): void;
 }
 
@@ -90,10 +92,20 @@ export function withBackend<T>(name: string, fn: () => T): T {
 export function kernelFor<K extends KernelName>(name: K, tensors: readonly (Tensor | null)[]): KernelTable[K] {
   const backend = getBackend();
   const referenceOnly = tensors.some((t) => t !== null && (t.dtype === 'float64' || t.dtype === 'bool'));
-  const chosen = (!referenceOnly && backend.kernels[name]) || backends.get('js')?.kernels[name];
+  const chosen = (!referenceOnly && (backend.kernels[name] || fallbackKernel(backend, name))) || backends.get('js')?.kernels[name];
   if (!chosen) throw new Error(`${name}: no kernel registered on backend '${backend.name}' or 'js'`);
   if (router && !referenceOnly && backend.name !== 'js') return routed(name, backend, chosen as KernelTable[K], router);
   return chosen as KernelTable[K];
+}
+
+/** Kernel `name` of backend.fallback, loading that backend on first need; undefined where it lacks it or cannot load. */
+function fallbackKernel<K extends KernelName>(backend: Backend, name: K): KernelTable[K] | undefined {
+  if (!backend.fallback) return undefined;
+  try {
+    return resolveBackend(backend.fallback).kernels[name] as KernelTable[K] | undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 type KernelRouter = (name: KernelName, params: unknown, threads: number) => string | undefined;
