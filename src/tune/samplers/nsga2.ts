@@ -42,6 +42,8 @@ export class NSGAIISampler implements Sampler {
   /** generation -> its parents' elite, kept once all its trials are final */
   private readonly populations = new Map<number, FrozenTrial[]>();
   private readonly intersection = new IncrementalIntersection();
+  /** front ranks and crowding distances of cached populations */
+  private readonly orders = new WeakMap<FrozenTrial[], { rank: Int32Array; crowding: Float64Array }>();
 
   constructor(options: NSGAIISamplerOptions = {}) {
     this.rng = samplerRng(options.seed);
