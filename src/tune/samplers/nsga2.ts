@@ -77,12 +77,15 @@ export class NSGAIISampler implements Sampler {
     const names = Object.keys(space);
     const generation = this.generationOf(trial);
     if (names.length === 0 || generation === 0) return {};
-    const parents = this.parentPopulation(study, generation).filter((t) =>
-      names.every((n) => n in t.params && contains(space[n]!, t.params[n]!)),
-    );
+    const population = this.parentPopulation(study, generation);
+    const parents = population.filter((t) => names.every((n) => n in t.params && contains(space[n]!, t.params[n]!)));
     if (parents.length === 0) return {};
-    const { values, violations } = this.objectives(study, parents);
-    const order = crowdedOrder(values, violations);
+    let order = parents.length === population.length ? this.orders.get(population) : undefined;
+    if (order === undefined) {
+      const { values, violations } = this.objectives(study, parents);
+      order = crowdedOrder(values, violations);
+      if (parents.length === population.length) this.orders.set(population, order);
+    }
     const pick = (exclude: number): number => this.tournament(parents.length, order, exclude);
     const first = pick(-1);
     let child: Record<string, ParamValue>;
