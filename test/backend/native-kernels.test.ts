@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { getBackend, listBackends, registerBackend, withBackend } from '../../src/backend/backend.ts';
+import { getBackend, kernelFor, listBackends, registerBackend, withBackend } from '../../src/backend/backend.ts';
 import { jsBackend } from '../../src/backend/js/index.ts';
 import type { MatmulParams } from '../../src/backend/kernels.ts';
 import { loadNativeAddon } from '../../src/backend/native/addon.ts';
@@ -47,8 +47,7 @@ after(() => {
 /** Runs fn on each ISA build with n threads and every kernel's work split even when tiny. */
 function onEachBuild(threads: number, fn: (isa: string) => void): void {
   const n = native as NativeBackend;
-  const grains = { ...n.settings.grain };
-  n.settings.grain.gemm = n.settings.grain.attention = n.settings.grain.decode = 1;
+  for (const kernel of ['matmul', 'attentionForward', 'attentionBackward', 'attentionDecode']) n.settings.setDefaults(kernel, { grain: 1 });
   n.setThreads(threads);
   try {
     for (const isa of ISAS) {
@@ -56,7 +55,7 @@ function onEachBuild(threads: number, fn: (isa: string) => void): void {
       fn(isa);
     }
   } finally {
-    Object.assign(n.settings.grain, grains);
+    n.settings.resetDefaults();
     n.addon.useIsa(ISAS[0] as 'avx512' | 'avx2');
     n.setThreads(1);
   }
@@ -104,15 +103,9 @@ describe('native backend', { skip }, () => {
                 transB: c.transB,
                 accumulate: c.accumulate,
               };
-              const saved = { ...n.settings.gemm };
-              if (c.blocking) Object.assign(n.settings.gemm, c.blocking);
               const got = Tensor.empty(start.shape);
               got.view().set(start.view());
-              try {
-                n.kernels.matmul?.(a, b, got, p);
-              } finally {
-                Object.assign(n.settings.gemm, saved);
-              }
+              n.settings.withSettings('matmul', c.blocking ?? {}, () => n.kernels.matmul?.(a, b, got, p));
               const want = Tensor.empty(start.shape);
               want.view().set(start.view());
               jsBackend.kernels.matmul?.(a, b, want, p);
@@ -291,6 +284,23 @@ describe('native backend', { skip }, () => {
     const o = Array.from(out.view());
     assert.ok(o.every(Number.isFinite));
     for (let h = 0; h < 2; h++) assert.deepEqual(o.slice((h * 9 + 4) * 16, (h * 9 + 5) * 16), new Array(16).fill(0));
+  });
+
+  it('a kernel native lacks comes from the wasm backend through the registry (then js)', () => {
+    const q = at.randn([1, 1, 2, 4], { seed: 1 });
+    const wasmKernel = withBackend('wasm', () => getBackend().kernels.attentionWeights);
+    assert.ok(wasmKernel, 'the wasm backend has attentionWeights');
+    assert.equal((native as NativeBackend).kernels.attentionWeights, undefined);
+    assert.equal(
+      withBackend('native', () => kernelFor('attentionWeights', [q])),
+      wasmKernel,
+    );
+    // float64 still goes to the reference
+    const q64 = at.tensor(new Float64Array(8), [1, 1, 2, 4]);
+    assert.equal(
+      withBackend('native', () => kernelFor('attentionWeights', [q64])),
+      jsBackend.kernels.attentionWeights,
+    );
   });
 
   it('refuses an argument block that points outside the heap, naming the tensor', () => {

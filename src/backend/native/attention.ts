@@ -3,9 +3,9 @@
 
 import { getHeap, type Tensor } from '../../tensor/tensor.js';
 import type { AttentionParams } from '../kernels.js';
+import { type KernelSettings, threadsFor } from '../settings.js';
 import type { NativeAddon } from './addon.js';
 import { ArgBlock, ATTENTION_ARGS, type AttentionArg } from './args.js';
-import type { NativeContext } from './context.js';
 
 type Fields = Partial<Record<AttentionArg, number | boolean>>;
 
@@ -38,11 +38,15 @@ function problemFields(p: AttentionParams): Fields {
 
 const work = (p: AttentionParams) => 4 * p.batch * p.numHeads * p.queryLength * p.keyLength * p.headDim;
 
-export function attentionKernels(addon: NativeAddon, ctx: NativeContext) {
+/**
+ * Settings (settings.ts): the forward's and the backward's tile Br × Bc, the
+ * decode's chunk, and each kernel's threads (0: one per `grain` flops).
+ */
+export function attentionKernels(addon: NativeAddon, settings: KernelSettings, maxThreads: () => number) {
   const args = new ArgBlock(ATTENTION_ARGS);
-  const tiles = () => ctx.settings.attention;
   return {
     attentionForward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, logSumExp: Tensor, p: AttentionParams): void {
+      const s = settings.get('attentionForward', p);
       const block = args.fill({
         ...problemFields(p),
         query: q.ptr,
@@ -50,9 +54,9 @@ export function attentionKernels(addon: NativeAddon, ctx: NativeContext) {
         value: v.ptr,
         output: out.ptr,
         logSumExp: logSumExp.ptr,
-        blockRows: tiles().blockRows,
-        blockCols: tiles().blockCols,
-        threads: ctx.threadsFor(work(p), ctx.settings.grain.attention),
+        blockRows: s.blockRows,
+        blockCols: s.blockCols,
+        threads: threadsFor(work(p), s.grain as number, maxThreads(), s.threads),
       });
       addon.attentionForward(getHeap().u8(), block);
     },
@@ -69,6 +73,7 @@ export function attentionKernels(addon: NativeAddon, ctx: NativeContext) {
       gradV: Tensor,
       p: AttentionParams,
     ): void {
+      const s = settings.get('attentionBackward', p);
       const block = args.fill({
         ...problemFields(p),
         query: q.ptr,
@@ -80,22 +85,23 @@ export function attentionKernels(addon: NativeAddon, ctx: NativeContext) {
         gradQuery: gradQ.ptr,
         gradKey: gradK.ptr,
         gradValue: gradV.ptr,
-        blockRows: tiles().backwardBlockRows,
-        blockCols: tiles().backwardBlockCols,
-        threads: ctx.threadsFor(2.5 * work(p), ctx.settings.grain.attention),
+        blockRows: s.blockRows,
+        blockCols: s.blockCols,
+        threads: threadsFor(2.5 * work(p), s.grain as number, maxThreads(), s.threads),
       });
       addon.attentionBackward(getHeap().u8(), block);
     },
 
     attentionDecode(q: Tensor, k: Tensor, v: Tensor, out: Tensor, p: AttentionParams): void {
+      const s = settings.get('attentionDecode', p);
       const block = args.fill({
         ...problemFields(p),
         query: q.ptr,
         key: k.ptr,
         value: v.ptr,
         output: out.ptr,
-        decodeChunk: tiles().decodeChunk,
-        threads: ctx.threadsFor(work(p), ctx.settings.grain.decode),
+        decodeChunk: s.decodeChunk,
+        threads: threadsFor(work(p), s.grain as number, maxThreads(), s.threads),
       });
       addon.attentionDecode(getHeap().u8(), block);
     },

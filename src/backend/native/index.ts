@@ -6,48 +6,46 @@
 import type { Backend } from '../backend.js';
 import type { KernelTable } from '../kernels.js';
 import { hardwareThreads } from '../platform.js';
+import type { KernelSettings } from '../settings.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { attentionKernels } from './attention.js';
-import { NativeContext } from './context.js';
 import { matmulKernel } from './matmul.js';
-import { defaultNativeSettings, type NativeSettings } from './settings.js';
+import { nativeBuildId, nativeKernelSettings } from './settings.js';
 
 export class NativeBackend implements Backend {
   readonly name = 'native';
   /** Where kernels this backend lacks come from (the registry resolves it). */
   readonly fallback = 'wasm';
-  readonly context: NativeContext;
   readonly kernels: Partial<KernelTable>;
+  /** Tile sizes, cache blocks, splits and thread counts (settings.ts), read on every call. */
+  readonly settings: KernelSettings;
+  private threadCount = 1;
 
   constructor(
     readonly addon: NativeAddon,
     threads = hardwareThreads(),
-    settings: NativeSettings = defaultNativeSettings(),
   ) {
-    this.context = new NativeContext(1, settings);
     this.setThreads(threads);
+    this.settings = nativeKernelSettings(nativeBuildId(addon.isa()), () => this.threadCount);
+    const maxThreads = () => this.threadCount;
     this.kernels = {
-      matmul: matmulKernel(addon, this.context),
-      ...attentionKernels(addon, this.context),
+      matmul: matmulKernel(addon, this.settings, maxThreads),
+      ...attentionKernels(addon, this.settings, maxThreads),
     };
   }
 
   get threads(): number {
-    return this.context.threads;
+    return this.threadCount;
   }
 
-  get settings(): NativeSettings {
-    return this.context.settings;
-  }
-
-  /** 'avx512' or 'avx2': the kernel build the CPU's features chose. */
+  /** 'avx512' or 'avx2': the kernel build in use (the CPU's features chose it). */
   get isa(): string {
     return this.addon.isa();
   }
 
   setThreads(n: number): void {
     if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: expected a positive integer, got ${n}`);
-    this.context.threads = this.addon.setThreads(n);
+    this.threadCount = this.addon.setThreads(n);
   }
 
   /** Loads the addon (synchronously); throws saying why where it cannot. */

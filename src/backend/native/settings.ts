@@ -1,22 +1,69 @@
-// The native kernels' tuning knobs, in one place the kernel autotuner can
-// write: cache blocking of the GEMM, attention tiles, the decode split, and
-// the work below which a kernel stays on one thread.
+// The native backend's kernel settings: defaults, keys and candidate values
+// of every tunable kernel, in one registry (src/backend/settings.ts) that the
+// wrappers read on each call and the autotuner writes. Every candidate gives
+// the same results (the tiles change the order of no sum but the online
+// softmax's, which the tests bound).
+//
+// threads: 0 = as many as the work allows at `grain` flops per thread; n > 0 = exactly n.
 
-export interface NativeSettings {
-  /** GEMM cache blocks: rows of A (L2), depth (L1 panel), columns of B (L3). */
-  gemm: { mc: number; kc: number; nc: number };
-  /** Attention tiles, query rows × keys (forward and backward), and the decode chunk (keys per split, at least). */
-  attention: { blockRows: number; blockCols: number; backwardBlockRows: number; backwardBlockCols: number; decodeChunk: number };
-  /** Work (flops) per extra thread below which a call stays on fewer threads. */
-  grain: { gemm: number; attention: number; decode: number };
+import { nodeModule } from '../platform.js';
+import { attentionKey, KernelSettings, matmulKey, type SettingsSpace, type TunableKernel } from '../settings.js';
+
+function threadChoices(threads: number): number[] {
+  return [0, ...Array.from({ length: threads }, (_, i) => i + 1)];
 }
 
-// Measured on a 2-core Zen 5 (48 KiB L1d, 1 MiB L2): 1024³ GEMM within a few
-// % for kc 256-512 and mc 96-240 on a busy machine; the autotuner refines per shape.
-export function defaultNativeSettings(): NativeSettings {
-  return {
-    gemm: { mc: 144, kc: 384, nc: 4096 },
-    attention: { blockRows: 64, blockCols: 64, backwardBlockRows: 64, backwardBlockCols: 64, decodeChunk: 512 },
-    grain: { gemm: 4_000_000, attention: 1 << 20, decode: 1 << 18 },
-  };
+// Query-row tiles are rounded up to the micro-kernel's 32 (AVX-512) or 16 (AVX2) columns.
+const rowTiles = [32, 64, 96, 128];
+const keyTiles = [32, 48, 64, 96, 128, 192, 256];
+
+const attentionForward: TunableKernel<never> = {
+  // Br × Bc = 64 × 64: a 16 KiB Sᵀ tile, Qᵀ and the O accumulator in L1 (48 KiB on Zen 5).
+  defaults: { blockRows: 64, blockCols: 64, threads: 0, grain: 1 << 20 },
+  key: attentionKey,
+  space: (threads): SettingsSpace => ({ blockRows: rowTiles, blockCols: keyTiles, threads: threadChoices(threads) }),
+};
+
+const attentionBackward: TunableKernel<never> = {
+  defaults: { blockRows: 64, blockCols: 64, threads: 0, grain: 1 << 20 },
+  key: attentionKey,
+  space: (threads): SettingsSpace => ({ blockRows: rowTiles, blockCols: keyTiles, threads: threadChoices(threads) }),
+};
+
+const attentionDecode: TunableKernel<never> = {
+  // Split a (batch, kv head)'s keys into chunks of at least decodeChunk rows when threads need the work.
+  defaults: { decodeChunk: 512, threads: 0, grain: 1 << 18 },
+  key: attentionKey,
+  space: (threads): SettingsSpace => ({ decodeChunk: [128, 256, 512, 1024, 2048], threads: threadChoices(threads) }),
+};
+
+const matmul: TunableKernel<never> = {
+  // Zen 5 (48 KiB L1d, 1 MiB L2): a kc × 32 B micro-panel in L1, the mc × kc A block in L2;
+  // 1024³ within a few % for kc 256–512 and mc 96–240 (a busy machine).
+  defaults: { mc: 144, kc: 384, nc: 4096, threads: 0, grain: 4_000_000 },
+  key: matmulKey,
+  space: (threads): SettingsSpace => ({
+    mc: [48, 96, 144, 192, 288],
+    kc: [128, 256, 384, 512],
+    nc: [512, 1024, 2048, 4096],
+    threads: threadChoices(threads),
+  }),
+};
+
+export const NATIVE_TUNABLE_KERNELS = { attentionForward, attentionBackward, attentionDecode, matmul } as const;
+export type NativeTunableKernel = keyof typeof NATIVE_TUNABLE_KERNELS;
+
+export function nativeKernelSettings(build: string, threads: () => number): KernelSettings {
+  return new KernelSettings('native', build, NATIVE_TUNABLE_KERNELS, threads);
+}
+
+/** The loaded build: its ISA and the stamp of the sources it was compiled from (native/build/stamp). */
+export function nativeBuildId(isa: string): string {
+  const fs = nodeModule<{ readFileSync(p: URL, e: 'utf8'): string }>('node:fs');
+  try {
+    const stamp = fs?.readFileSync(new URL('../../../native/build/stamp', import.meta.url), 'utf8').trim() ?? '';
+    return stamp ? `native-${isa}@${stamp.slice(0, 16)}` : `native-${isa}`;
+  } catch {
+    return `native-${isa}`;
+  }
 }
