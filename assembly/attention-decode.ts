@@ -54,6 +54,7 @@ import {
   dropoutRowKey,
   dropoutThreshold,
   hasScoreModifiers,
+  inverseSum,
   LN2,
   LOG2E,
   lsePtr,
@@ -239,10 +240,10 @@ export function attentionDecodeMerge(p: usize, tid: i32, nthreads: i32): void {
           store<f32>(out + o, load<f32>(out + o) + w * load<f32>(ps + 8 + o));
         }
       }
-      const inv: f32 = l > 0 ? 1 / l : 0;
+      const inv = inverseSum(l);
       for (let d = 0; d < D; d++) store<f32>(out + (<usize>d << 2), load<f32>(out + (<usize>d << 2)) * inv);
     }
-    if (lse) store<f32>(lsePtr(p, b, h, i), l > 0 ? LN2 * m + Mathf.log(l) : -Infinity);
+    if (lse) store<f32>(lsePtr(p, b, h, i), l == 0 ? -Infinity : LN2 * m + Mathf.log(l));
   }
 }
 

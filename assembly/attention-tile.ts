@@ -39,7 +39,7 @@ export const LN2: f32 = 0.6931471805599453;
 // Softmax passes
 // ---------------------------------------------------------------------------
 
-/** max over the lanes (pmax: no NaN handling, scores are never NaN). */
+/** max over the lanes (pmax skips NaN: softmaxStep looks for NaN where it matters). */
 // @ts-ignore: decorator
 @inline function lanesMax(v: v128): f32 {
   const t = f32x4.pmax(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
@@ -68,7 +68,10 @@ export function softmaxStep(S: usize, ldS: usize, rows: i32, n: i32, m: usize, l
     if (j < n) m0 = f32x4.pmax(m0, v128.load(s + (<usize>j << 2)));
     const mOld = load<f32>(m + ro);
     const mx = lanesMax(f32x4.pmax(m0, m1));
-    const mNew = mx > mOld ? mx : mOld;
+    // a NaN m stays NaN (mx > NaN is false); NaN scores under a finite max
+    // become NaN through exp2x4; only a row of NaN and −∞ needs a look (rare)
+    let mNew = mx > mOld ? mx : mOld;
+    if (mNew == -Infinity && rowHasNaN(s, n)) mNew = NaN;
     // alpha = 2^(m − m'): 0 when m = −∞; 1 (O is still 0) when m' = −∞
     store<f32>(alpha + ro, mNew == -Infinity ? 1 : f32x4.extract_lane(exp2x4(f32x4.splat(mOld - mNew)), 0));
     store<f32>(m + ro, mNew);
@@ -83,6 +86,22 @@ export function softmaxStep(S: usize, ldS: usize, rows: i32, n: i32, m: usize, l
     }
     store<f32>(l + ro, load<f32>(l + ro) * load<f32>(alpha + ro) + expRowSum(s, n, mNew));
   }
+}
+
+/** Does s[0..n) (n % 4 == 0) hold a NaN? */
+function rowHasNaN(s: usize, n: i32): bool {
+  let any = i32x4.splat(0);
+  for (let j = 0; j < n; j += 4) {
+    const v = v128.load(s + (<usize>j << 2));
+    any = v128.or(any, f32x4.ne(v, v));
+  }
+  return v128.any_true(any);
+}
+
+/** 1/l for the final normalisation: 0 for a row that saw no key (l = 0), NaN stays NaN. */
+// @ts-ignore: decorator
+@inline export function inverseSum(l: f32): f32 {
+  return l == 0 ? 0 : 1 / l;
 }
 
 /** s[j] = 2^(s[j] − m) in place for j < n (n % 4 == 0); returns Σ_j s[j]. */

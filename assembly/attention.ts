@@ -76,6 +76,7 @@ import {
   expRowSum,
   firstRowSeeing,
   hasScoreModifiers,
+  inverseSum,
   lsePtr,
   modifyRow,
   rowHi,
@@ -243,9 +244,9 @@ function forwardBlock(p: usize, scratch: usize, b: i32, h: i32, i0: i32, i1: i32
 
   for (let r = 0; r < rows; r++) {
     const l = load<f32>(lRow + (<usize>r << 2));
-    storeRows(O + <usize>(r * Dp) * 4, 1, D, out + <usize>r * ldo, 0, l > 0 ? 1 / l : 0);
-    // LSE = ln Σ e^s = ln 2·m + ln l (m is the base-2 max)
-    if (lse) store<f32>(lseRow + (<usize>r << 2), l > 0 ? LN2 * load<f32>(mRow + (<usize>r << 2)) + Mathf.log(l) : -Infinity);
+    storeRows(O + <usize>(r * Dp) * 4, 1, D, out + <usize>r * ldo, 0, inverseSum(l));
+    // LSE = ln Σ e^s = ln 2·m + ln l (m is the base-2 max); −∞ for a row that saw no key, NaN stays NaN
+    if (lse) store<f32>(lseRow + (<usize>r << 2), l == 0 ? -Infinity : LN2 * load<f32>(mRow + (<usize>r << 2)) + Mathf.log(l));
   }
 }
 

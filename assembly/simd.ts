@@ -47,7 +47,8 @@
   const f4 = f32x4.mul(f2, f2);
   const p = fma(f4, fma(f2, f32x4.splat(0.00015345810970757157), c), fma(f2, b, a));
   const pow2n = i32x4.shl(i32x4.add(t, i32x4.splat(127)), 23);
-  return v128.and(f32x4.mul(p, pow2n), f32x4.ge(u, f32x4.splat(-126.0)));
+  // 0 below −126 (and for −∞); NaN stays NaN (andnot of u < −126, which is false for NaN)
+  return v128.andnot(f32x4.mul(p, pow2n), f32x4.lt(u, f32x4.splat(-126.0)));
 }
 
 /** tanh lane-wise: (1 − e^{−2|x|}) / (1 + e^{−2|x|}) with x's sign; absolute error ≤ 3e-7. */
