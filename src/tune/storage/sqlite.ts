@@ -73,6 +73,7 @@ export class SqliteStorage implements Storage {
   readonly url: string;
   private db: Database.Database;
   private retries: number;
+  private statements = new Map<string, Database.Statement>();
 
   private constructor(
     readonly path: string,
@@ -101,6 +102,7 @@ export class SqliteStorage implements Storage {
       }
       try {
         db.pragma('synchronous = NORMAL');
+        db.pragma('cache_size = -65536'); // 64 MiB of pages: a 100k-trial study stays in memory
         db.pragma('foreign_keys = ON');
         migrate(db, where);
       } catch (e) {
@@ -114,7 +116,7 @@ export class SqliteStorage implements Storage {
   async createStudy(name: string, directions: readonly StudyDirection[]): Promise<number> {
     checkDirections(directions);
     return this.write(() => {
-      if (this.db.prepare('SELECT 1 FROM studies WHERE name = ?').get(name)) throw new DuplicatedStudyError(name, this.url);
+      if (this.stmt('SELECT 1 FROM studies WHERE name = ?').get(name)) throw new DuplicatedStudyError(name, this.url);
       const r = this.db
         .prepare('INSERT INTO studies (name, directions, datetime_start) VALUES (?, ?, ?)')
         .run(name, JSON.stringify(directions), Date.now());
@@ -123,14 +125,14 @@ export class SqliteStorage implements Storage {
   }
 
   async getStudy(name: string): Promise<StudyRecord | null> {
-    const r = this.db.prepare('SELECT * FROM studies WHERE name = ?').get(name) as StudyDbRow | undefined;
+    const r = this.stmt('SELECT * FROM studies WHERE name = ?').get(name) as StudyDbRow | undefined;
     return r ? rowToStudy(r) : null;
   }
 
   async getAllStudies(): Promise<StudySummary[]> {
     return this.read(() => {
-      const rows = this.db.prepare('SELECT * FROM studies ORDER BY study_id').all() as StudyDbRow[];
-      const counts = this.db.prepare('SELECT study_id, state, COUNT(*) AS n FROM trials GROUP BY study_id, state').all() as {
+      const rows = this.stmt('SELECT * FROM studies ORDER BY study_id').all() as StudyDbRow[];
+      const counts = this.stmt('SELECT study_id, state, COUNT(*) AS n FROM trials GROUP BY study_id, state').all() as {
         study_id: number;
         state: string;
         n: number;
@@ -145,8 +147,8 @@ export class SqliteStorage implements Storage {
 
   async deleteStudy(studyId: number): Promise<void> {
     await this.write(() => {
-      this.db.prepare('DELETE FROM trials WHERE study_id = ?').run(studyId);
-      this.db.prepare('DELETE FROM studies WHERE study_id = ?').run(studyId);
+      this.stmt('DELETE FROM trials WHERE study_id = ?').run(studyId);
+      this.stmt('DELETE FROM studies WHERE study_id = ?').run(studyId);
     });
   }
 
@@ -235,7 +237,7 @@ export class SqliteStorage implements Storage {
 
   async getTrials(studyId: number, options: { sinceSeq?: number } = {}): Promise<TrialsSince> {
     return this.read(() => {
-      const s = this.db.prepare('SELECT seq FROM studies WHERE study_id = ?').get(studyId) as { seq: number } | undefined;
+      const s = this.stmt('SELECT seq FROM studies WHERE study_id = ?').get(studyId) as { seq: number } | undefined;
       if (!s) throw new Error(`study id ${studyId} not found in ${this.url}`);
       const rows = this.db
         .prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE study_id = ? AND seq > ? ORDER BY number`)
@@ -246,7 +248,7 @@ export class SqliteStorage implements Storage {
 
   async heartbeat(trialId: number): Promise<void> {
     await this.write(() => {
-      this.db.prepare("UPDATE trials SET heartbeat = ? WHERE trial_id = ? AND state = 'RUNNING'").run(Date.now(), trialId);
+      this.stmt("UPDATE trials SET heartbeat = ? WHERE trial_id = ? AND state = 'RUNNING'").run(Date.now(), trialId);
     });
   }
 
@@ -258,7 +260,7 @@ export class SqliteStorage implements Storage {
         .all(studyId, now - graceMs) as { trial_id: number }[];
       return stale.map(({ trial_id }) => {
         const { seq } = this.bump(studyId, false);
-        this.db.prepare("UPDATE trials SET state = 'FAIL', datetime_complete = ?, seq = ? WHERE trial_id = ?").run(now, seq, trial_id);
+        this.stmt("UPDATE trials SET state = 'FAIL', datetime_complete = ?, seq = ? WHERE trial_id = ?").run(now, seq, trial_id);
         return this.trialById(trial_id);
       });
     });
@@ -278,25 +280,35 @@ export class SqliteStorage implements Storage {
   }
 
   private studyOf(trialId: number): number {
-    const r = this.db.prepare('SELECT study_id FROM trials WHERE trial_id = ?').get(trialId) as { study_id: number } | undefined;
+    const r = this.stmt('SELECT study_id FROM trials WHERE trial_id = ?').get(trialId) as { study_id: number } | undefined;
     if (!r) throw new Error(`trial id ${trialId} not found in ${this.url}`);
     return r.study_id;
   }
 
   private trialById(trialId: number): FrozenTrial {
-    const r = this.db.prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE trial_id = ?`).get(trialId) as TrialRow | undefined;
+    const r = this.stmt(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE trial_id = ?`).get(trialId) as TrialRow | undefined;
     if (!r) throw new Error(`trial id ${trialId} not found in ${this.url}`);
     return cloneTrial(rowToTrial(r));
   }
 
   private async setStudyAttr(studyId: number, column: 'user_attrs' | 'system_attrs', key: string, value: unknown): Promise<void> {
     await this.write(() => {
-      const r = this.db.prepare(`SELECT ${column} AS a FROM studies WHERE study_id = ?`).get(studyId) as { a: string } | undefined;
+      const r = this.stmt(`SELECT ${column} AS a FROM studies WHERE study_id = ?`).get(studyId) as { a: string } | undefined;
       if (!r) throw new Error(`study id ${studyId} not found in ${this.url}`);
       const attrs = JSON.parse(r.a) as Record<string, unknown>;
       attrs[key] = value;
-      this.db.prepare(`UPDATE studies SET ${column} = ? WHERE study_id = ?`).run(JSON.stringify(attrs), studyId);
+      this.stmt(`UPDATE studies SET ${column} = ? WHERE study_id = ?`).run(JSON.stringify(attrs), studyId);
     });
+  }
+
+  /** Prepared statements are cached: preparing one costs more than running it. */
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
   }
 
   private write<T>(fn: () => T): Promise<T> {
