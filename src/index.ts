@@ -4,6 +4,16 @@ import './autograd/tape.js';
 
 export { grad, valueAndGrad } from './autograd/grad.js';
 export { backward, isRecording, noGrad } from './autograd/tape.js';
+export {
+  AUTOTUNE_MODES,
+  type AutotuneConfig,
+  type AutotuneMode,
+  type AutotuneOptions,
+  autotune,
+  autotuneConfig,
+  configureAutotune,
+  type ShapeResult,
+} from './autotune/index.js';
 export { type Backend, getBackend, listBackends, registerBackend, setBackend, withBackend } from './backend/backend.js';
 export type { KernelTable } from './backend/kernels.js';
 export { getThreads, ready, setThreads, wasmError } from './backend/setup.js';
