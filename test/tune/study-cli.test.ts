@@ -68,4 +68,14 @@ describe('study export and CLI', () => {
       /is not an attune study database/,
     );
   });
+
+  test('attune tune: an unknown task or objective is a one-line error (constraints: search-space.test.ts)', async () => {
+    const tune = (...args: string[]) =>
+      run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'tune', ...args, '--storage', `sqlite:${db}`]);
+    await assert.rejects(tune('speech'), /attune: tune: unknown task 'speech'; expected one of image, translation, summarization/);
+    await assert.rejects(
+      tune('image', '--objectives', 'bleu'),
+      /unknown metric 'bleu' for this task; expected one of accuracy, latency, memory, params/,
+    );
+  });
 });
