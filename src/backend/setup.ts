@@ -5,6 +5,7 @@ import { checkOptions } from '../tensor/options.js';
 import { getHeap } from '../tensor/tensor.js';
 import { type Backend, getBackend, registerBackend, registerBackendLoader, setBackend, setDefaultBackendChooser } from './backend.js';
 import { jsBackend } from './js/index.js';
+import { NativeBackend } from './native/index.js';
 import { hardwareThreads, isNode } from './platform.js';
 import { WasmBackend } from './wasm/index.js';
 import { loadWasmModule } from './wasm/module.js';
@@ -30,6 +31,25 @@ function loadWasm(): Backend {
 }
 
 registerBackendLoader('wasm', loadWasm);
+
+let nativeLoadError: Error | null = null;
+
+/** The native (N-API) backend, loaded once in Node where its addon was built; throws saying why not. */
+function loadNative(): Backend {
+  try {
+    return NativeBackend.load();
+  } catch (e) {
+    nativeLoadError = e as Error;
+    throw e;
+  }
+}
+
+registerBackendLoader('native', loadNative);
+
+/** Why the native backend did not load, if it was tried and did not. */
+export function nativeError(): Error | null {
+  return nativeLoadError;
+}
 
 function tryLoadWasmSync(): Backend {
   try {
