@@ -36,7 +36,7 @@ describe('autotune modes and routes', { skip }, () => {
     assert.equal(entries.length, 1);
     assert.equal(entries[0].kernel, 'matmul');
     assert.equal(entries[0].key, matmulKey({ batch: 3, M: 20, N: 10, K: 30, transA: false, transB: false }, getBackend().threads));
-    got.forEach((x, i) => assert.ok(Math.abs(x - want[i]) < 1e-4, `element ${i}`));
+    for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-4, `element ${i}`);
     // the same key again, in tune-on-first-use: read from the cache, no second entry, no new tuning
     at.configureAutotune({ mode: 'tune-on-first-use', cachePath: path });
     const tunedAt = entries[0].tunedAt;
