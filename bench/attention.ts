@@ -36,7 +36,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { AttentionWorkload, CaseResult, CaseSpec, TimingOptions } from './harness.js';
 import { contended, peakRssMiB, rssMiB, runCases, workloadFlops, workloadLabel } from './harness.js';
-import { type SimdLimit, simdLimit } from './limits.js';
+import { nativeSimdLimit, type SimdLimit, simdLimit } from './limits.js';
 import { caseLabel, machineInfo, printTable, writeResults } from './report.js';
 
 const ATTUNE = 'attune.ts';
@@ -167,7 +167,7 @@ function baseTiming(w: AttentionWorkload, quick: boolean): Partial<TimingOptions
 function caseBudget(row: Row, w: AttentionWorkload, options: Options): number {
   const n = isDecode(w) ? 0 : w.seqK;
   const budget = n <= TARGET_N ? (options.quick ? 20 : 30) : options.maxCaseSeconds;
-  return row.system === 'attune-wasm' && n > TARGET_N ? 3 * budget : budget;
+  return row.system.startsWith('attune-') && n > TARGET_N ? 3 * budget : budget;
 }
 
 // -------------------------------------------------------------------- rows
@@ -182,8 +182,10 @@ interface Row {
 function rowsFor(w: AttentionWorkload, options: Options): Row[] {
   const rows: Row[] = [];
   for (const threads of options.threads) {
-    rows.push({ module: ATTUNE, system: 'attune-wasm', variant: SDPA, threads });
-    if (isDecode(w)) rows.push({ module: ATTUNE, system: 'attune-wasm', variant: 'KVCache', threads });
+    for (const system of ['attune-native', 'attune-wasm']) {
+      rows.push({ module: ATTUNE, system, variant: SDPA, threads });
+      if (isDecode(w)) rows.push({ module: ATTUNE, system, variant: 'KVCache', threads });
+    }
   }
   if (w.pass === 'forward') {
     for (const system of ['ort-node', 'ort-web']) {
@@ -231,6 +233,9 @@ function knownSkip(row: Row, w: AttentionWorkload, options: Options): string | u
         row.variant === GRAPH ? 'the matmul graph holds the [B,H,N,N] scores and their softmax' : 'it materialises the [B,H,N,N] scores';
       return `not run: ${what}, ${gib(needs)}+ here; the machine has ${gib(machine)}`;
     }
+  }
+  if (row.system === 'attune-native' && w.pass === 'forwardBackward' && n > 8192) {
+    return 'not run at N > 8192 in the table (O(N·D) memory like attune-wasm; see the wasm memory run)';
   }
   if (row.system === 'attune-wasm' && w.pass === 'forwardBackward' && n > 8192) {
     return options.memoryRun
@@ -547,6 +552,32 @@ function targets(results: CaseResult[], limit: SimdLimit | null): Target[] {
   }
   if (limit)
     add(`N=${TARGET_N} fwd, 1T: attune / the SIMD limit (${limit.gflopsPerCore} GFLOP/s)`, ours(fwd, 1) / limit.gflopsPerCore, 0.7);
+  // the native tier against onnxruntime-node (issue 18)
+  const native = (w: AttentionWorkload, t: number) => gf(w, 'attune-native', [SDPA], t);
+  const ortNode = (w: AttentionWorkload, t: number) => gf(w, 'ort-node', [MHA, MHA_BSNH, GRAPH], t);
+  for (const t of [1, 2]) {
+    add(`N=${TARGET_N} fwd, ${t}T: attune-native / ort-node (best graph)`, native(fwd, t) / ortNode(fwd, t), 1.0);
+    add(`N=${TARGET_N} causal fwd, ${t}T: attune-native / ort-node (best graph)`, native(causal, t) / ortNode(causal, t), 2.0);
+    add(
+      `decode 1×${DECODE_KEYS}, ${t}T: attune-native / ort-node (best graph)`,
+      Math.max(native(decodeWorkload, t), gf(decodeWorkload, 'attune-native', ['KVCache'], t)) / ortNode(decodeWorkload, t),
+      1.2,
+    );
+    add(`N=${TARGET_N} fwd+bwd, ${t}T: attune-native / attune-wasm`, native(fb, t) / ours(fb, t), 2.5);
+  }
+  const peak = nativeSimdLimit();
+  if (peak) {
+    for (const [label, w] of [
+      ['fwd', fwd],
+      ['causal fwd', causal],
+      ['fwd+bwd', fb],
+    ] as const)
+      add(
+        `N=${TARGET_N} ${label}, 1T: attune-native / the 512-bit FMA limit (${peak.gflopsPerCore} GFLOP/s)`,
+        native(w, 1) / peak.gflopsPerCore,
+        null,
+      );
+  }
   return list;
 }
 

@@ -1,5 +1,6 @@
-// attune itself as a benchmark system. Backends: 'wasm' (the default, SIMD
-// kernels on the thread pool) and 'js' (the reference, small sizes only).
+// attune itself as a benchmark system. Backends: 'native' (AVX-512 / AVX2 kernels
+// from the N-API addon), 'wasm' (SIMD kernels on the thread pool) and 'js'
+// (the reference, small sizes only).
 //
 // B batch · H heads · Nq query rows · Nk key rows · D head dim
 //
@@ -105,7 +106,7 @@ function attentionCase(spec: CaseSpec, inputs: Inputs): Case {
   };
 }
 
-function makeSystem(backend: 'wasm' | 'js'): System {
+function makeSystem(backend: 'native' | 'wasm' | 'js'): System {
   return {
     name: `attune-${backend}`,
     maxThreads: backend === 'js' ? 1 : undefined,
@@ -113,7 +114,7 @@ function makeSystem(backend: 'wasm' | 'js'): System {
     async init(threads: number) {
       at.getBackend();
       at.setBackend(backend);
-      if (backend !== at.getBackend().name) throw new Error(`attune: backend ${backend} did not load: ${at.wasmError()?.message}`);
+      if (backend !== at.getBackend().name) throw new Error(`attune: backend ${backend} is not active (${at.getBackend().name} is)`);
       at.setThreads(threads);
       await at.ready();
     },
@@ -125,4 +126,4 @@ function makeSystem(backend: 'wasm' | 'js'): System {
   };
 }
 
-export const systems: System[] = [makeSystem('wasm'), makeSystem('js')];
+export const systems: System[] = [makeSystem('native'), makeSystem('wasm'), makeSystem('js')];

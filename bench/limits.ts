@@ -23,3 +23,15 @@ export function simdLimit(): SimdLimit | null {
   const env = Number(process.env.ATTUNE_SIMD_PEAK);
   return Number.isFinite(env) && env > 0 ? { gflopsPerCore: env, source: 'ATTUNE_SIMD_PEAK' } : null;
 }
+
+/** The native ceiling: simd-peak's 512-bit FMA line (what the native kernels are quoted against), else ATTUNE_NATIVE_PEAK. */
+export function nativeSimdLimit(): SimdLimit | null {
+  const tool = fileURLToPath(new URL('../../shared/tools/simd-peak', import.meta.url));
+  if (existsSync(tool)) {
+    const out = execFileSync(tool, { encoding: 'utf8', timeout: 60_000 });
+    const fma = /512-bit FMA\s+([\d.]+) GFLOP\/s/.exec(out);
+    if (fma) return { gflopsPerCore: Number(fma[1]), source: `simd-peak: 512-bit FMA ${fma[1]} GFLOP/s per core` };
+  }
+  const env = Number(process.env.ATTUNE_NATIVE_PEAK);
+  return Number.isFinite(env) && env > 0 ? { gflopsPerCore: env, source: 'ATTUNE_NATIVE_PEAK' } : null;
+}

@@ -5,7 +5,7 @@
 
 import type { CaseResult, CaseSpec, TimingOptions, Workload } from './harness.js';
 import { runCases, workloadLabel } from './harness.js';
-import { simdLimit } from './limits.js';
+import { nativeSimdLimit, simdLimit } from './limits.js';
 import { machineInfo, printTable, writeResults } from './report.js';
 
 const quick = process.argv.includes('--quick');
@@ -19,6 +19,7 @@ const add = (module: string, system: string, variant: string, threads: number, w
   specs.push({ module, system, variant, threads, workload, timing });
 for (const w of workloads) {
   for (const threads of [1, 2]) {
+    add('attune.ts', 'attune-native', 'matmul', threads, w);
     add('attune.ts', 'attune-wasm', 'matmul', threads, w);
     add('peers/ort.ts', 'ort-node', 'MatMul', threads, w);
     add('peers/ort.ts', 'ort-web', 'MatMul', threads, w);
@@ -31,6 +32,7 @@ for (const w of workloads) {
 const machine = machineInfo();
 console.log(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverage.map((l) => l.toFixed(2))}`);
 const limit = simdLimit();
+const nativeLimit = nativeSimdLimit();
 const results = await runCases(specs, { retryContended: 1 });
 printTable(results, { title: 'GEMM fp32 (2·M·N·K / median time)', baseline: 'attune-wasm matmul ×1' });
 
@@ -67,5 +69,28 @@ if (limit) {
     `  1024³, 1 thread: ${ours1.toFixed(1)} GFLOP/s = ${pct.toFixed(1)}% of the limit (target ≥ 75%: ${pct >= 75 ? 'met' : 'NOT met'}); ${limit.source}`,
   );
 }
-const file = writeResults('matmul', results, { limit, targets: targets.map(([label, value, goal]) => ({ label, value, goal })) });
+const native = (t: number) => gf(find(big, 'attune-native', 'matmul', t));
+const nativeTargets = [
+  ['1024³, 1 thread: attune-native / onnxruntime-node', native(1) / gf(find(big, 'ort-node', 'MatMul', 1)), 0.9],
+  ['1024³, 2 threads: attune-native / onnxruntime-node', native(2) / gf(find(big, 'ort-node', 'MatMul', 2)), 0.9],
+  [
+    '[8,512,64]×[8,64,512], 1 thread: attune-native / onnxruntime-node',
+    gf(find(batched, 'attune-native', 'matmul', 1)) / gf(find(batched, 'ort-node', 'MatMul', 1)),
+    null,
+  ],
+] as const;
+for (const [label, value, goal] of nativeTargets) {
+  console.log(`  ${label.padEnd(58)} ${value.toFixed(2)}×${goal ? `  (target ≥ ${goal}: ${value >= goal ? 'met' : 'NOT met'})` : ''}`);
+}
+if (nativeLimit) {
+  const pct = (100 * native(1)) / nativeLimit.gflopsPerCore;
+  console.log(
+    `  1024³, 1 thread: attune-native ${native(1).toFixed(1)} GFLOP/s = ${pct.toFixed(1)}% of the 512-bit limit; ${nativeLimit.source}`,
+  );
+}
+const file = writeResults('matmul', results, {
+  limit,
+  nativeLimit,
+  targets: [...targets, ...nativeTargets].map(([label, value, goal]) => ({ label, value, goal })),
+});
 console.log(`results in ${file}`);
