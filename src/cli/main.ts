@@ -3,21 +3,23 @@
 
 import { Command } from 'commander';
 import '../index.js';
+import { registerAutotuneCommand } from './autotune.js';
 import { addDemoCommand } from './demo.js';
 import { printInfo } from './info.js';
 import { registerPredictCommand } from './predict.js';
 import { registerReportCommands } from './report.js';
 import { registerStudyCommands } from './study.js';
-import { registerTuneCommand } from './tune.js';
 import { registerSummarizeCommand } from './summarize.js';
 import { registerTrainCommand } from './train.js';
 import { registerSeq2SeqTrainCommands } from './train-seq2seq.js';
 import { registerTranslateCommand } from './translate.js';
+import { registerTuneCommand } from './tune.js';
 import { registerVizCommand } from './viz.js';
 
 const program = new Command('attune').description('attention kernels, models and tuning for TypeScript');
 
 addDemoCommand(program);
+registerAutotuneCommand(program);
 registerSeq2SeqTrainCommands(registerTrainCommand(program));
 registerTranslateCommand(program);
 registerSummarizeCommand(program);
