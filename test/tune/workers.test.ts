@@ -103,6 +103,22 @@ describe('worker processes', { timeout: 120_000 }, () => {
     await study.close();
   });
 
+  test('a worker blocked in a synchronous objective longer than the grace period is not taken for dead', async () => {
+    const study = await createStudy({
+      name: 'busy',
+      storage: `sqlite:${join(dir, 'busy.db')}`,
+      heartbeat: { intervalMs: 100, graceMs: 400, retryFailedTrials: true },
+    });
+    const { spec } = objective('busy', { busyMs: 1000 });
+    const result = (await study.optimize(spec, { workers: 2, nTrials: 4 }))!;
+    assert.deepEqual(result.workerErrors, []);
+    assert.deepEqual(
+      study.trials.map((t) => t.state),
+      ['COMPLETE', 'COMPLETE', 'COMPLETE', 'COMPLETE'],
+    );
+    await study.close();
+  });
+
   test('PostgreSQL restarted mid-study: workers retry and no completed trial is lost', async () => {
     const study = await createStudy({
       name: 'restart',
