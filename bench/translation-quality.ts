@@ -47,7 +47,13 @@ const decode = (beamSize: number) => {
     result.model,
     result.tokenizer,
     test.map((p) => p.source),
-    { beamSize, maxLength: translationTask.maxTargetLength + 1, maxSourceLength: translationTask.maxSourceLength, batchSize: 32 },
+    {
+      beamSize,
+      maxLength: translationTask.maxTargetLength + 1,
+      maxLengthRatio: translationTask.maxLengthRatio,
+      maxSourceLength: translationTask.maxSourceLength,
+      batchSize: 32,
+    },
   );
   const seconds = (performance.now() - t0) / 1000;
   return {

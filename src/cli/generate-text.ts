@@ -54,6 +54,7 @@ export function runGenerate(c: string, checkpoint: string, inputs: string[], fla
       beamSize,
       lengthPenalty,
       maxLength: maxLength ?? loaded.maxTargetLength + 1,
+      maxLengthRatio: maxLength === undefined ? loaded.maxLengthRatio : undefined,
       maxSourceLength: loaded.maxSourceLength,
     });
     outputs.forEach((out, i) => {

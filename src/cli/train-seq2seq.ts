@@ -170,7 +170,7 @@ async function runTrainSeq2Seq(name: 'translation' | 'summarization', flags: Tra
       result.model,
       result.tokenizer,
       test.map((p) => p.source),
-      { beamSize, maxLength: task.maxTargetLength + 1, maxSourceLength: task.maxSourceLength },
+      { beamSize, maxLength: task.maxTargetLength + 1, maxLengthRatio: task.maxLengthRatio, maxSourceLength: task.maxSourceLength },
     ).map((h) => h.text);
     const decodeSeconds = (performance.now() - t0) / 1000;
     const refs = test.map((p) => p.target);

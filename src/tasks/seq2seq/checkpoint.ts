@@ -17,6 +17,8 @@ export interface LoadedSeq2Seq {
   task: string;
   maxSourceLength: number;
   maxTargetLength: number;
+  /** Output cap relative to the source length, when the task set one. */
+  maxLengthRatio?: { a: number; b: number };
   step: number;
 }
 
@@ -49,6 +51,7 @@ export function loadSeq2Seq(path: string): LoadedSeq2Seq {
       task: (extra.task as string | undefined) ?? 'seq2seq',
       maxSourceLength: (extra.maxSourceLength as number | undefined) ?? (config.maxLength ?? 512) - 1,
       maxTargetLength: (extra.maxTargetLength as number | undefined) ?? 128,
+      maxLengthRatio: extra.maxLengthRatio as { a: number; b: number } | undefined,
       step: checkpoint.step,
     };
   } finally {

@@ -15,6 +15,8 @@ export interface GenerateOptions {
   lengthPenalty?: number;
   /** Most generated tokens per sentence (default 128). */
   maxLength?: number;
+  /** Also cap the output at a·(source tokens) + b (as fairseq's --max-len-a/-b), per batch of similar sources. */
+  maxLengthRatio?: { a: number; b: number };
   /** Sentences decoded together (default 32). */
   batchSize?: number;
   /** Source tokens kept (longer sources are cut; default the model's maxLength - 1). */

@@ -34,6 +34,8 @@ export interface Seq2SeqTask {
   score(hypotheses: string[], references: string[]): number;
   maxSourceLength: number;
   maxTargetLength: number;
+  /** Output cap relative to the source (translation), see GenerateOptions. */
+  maxLengthRatio?: { a: number; b: number };
 }
 
 export interface Seq2SeqTrainOptions {
@@ -55,7 +57,7 @@ export interface Seq2SeqTrainOptions {
   labelSmoothing?: number;
   seed?: number;
   outDir?: string;
-  /** Validation pairs decoded at each evaluation (default 200; 0 = no evaluation). */
+  /** Validation pairs decoded (greedy) at each evaluation (default 200; 0 = no evaluation). */
   evalSentences?: number;
   /** Evaluations over the run (default 10). */
   evaluations?: number;
@@ -129,7 +131,12 @@ export async function trainSeq2Seq(task: Seq2SeqTask, options: Seq2SeqTrainOptio
             model,
             tokenizer,
             evalPairs.map((p) => p.source),
-            { maxLength: task.maxTargetLength + 1, maxSourceLength: task.maxSourceLength, batchSize: 64 },
+            {
+              maxLength: task.maxTargetLength + 1,
+              maxLengthRatio: task.maxLengthRatio,
+              maxSourceLength: task.maxSourceLength,
+              batchSize: 64,
+            },
           );
           return {
             [task.metric]: task.score(
@@ -165,6 +172,7 @@ export async function trainSeq2Seq(task: Seq2SeqTask, options: Seq2SeqTrainOptio
       tokenizer: TOKENIZER_FILE,
       maxSourceLength: task.maxSourceLength,
       maxTargetLength: task.maxTargetLength,
+      maxLengthRatio: task.maxLengthRatio,
       seed,
       batchSize,
       lr,

@@ -16,6 +16,8 @@ export const translationTask: Seq2SeqTask = {
   score: (hypotheses, references) => corpusBleu(hypotheses, references).score,
   maxSourceLength: 96,
   maxTargetLength: 96,
+  // French runs ~1.2× the English tokens; an untrained model's outputs stop here.
+  maxLengthRatio: { a: 1.5, b: 10 },
 };
 
 export interface TranslationData {
