@@ -119,6 +119,29 @@ describe('worker processes', { timeout: 120_000 }, () => {
     await study.close();
   });
 
+  test('abort (Ctrl-C) stops after the running trials, leaves none RUNNING, and a second run resumes the study', async () => {
+    const storage = `sqlite:${join(dir, 'abort.db')}`;
+    const study = await createStudy({ name: 'abort', storage });
+    const { spec, log } = objective('abort', { sleepMs: 100 });
+    const ac = new AbortController();
+    const first = (await study.optimize(spec, {
+      workers: 2,
+      nTrials: 50,
+      signal: ac.signal,
+      onTrialFinished: (e) => {
+        if (e.number >= 2) ac.abort();
+      },
+    }))!;
+    assert.ok(first.finished >= 3 && first.finished < 10, `${first.finished} trials before the stop`);
+    assert.deepEqual(study.getTrials({ states: ['RUNNING', 'WAITING', 'FAIL'] }), []);
+    const again = await createStudy({ name: 'abort', storage, loadIfExists: true });
+    await again.optimize(spec, { workers: 2, nTrials: 4 });
+    assert.equal(again.getTrials({ states: ['COMPLETE'] }).length, first.finished + 4);
+    assert.equal(new Set(runs(log)).size, first.finished + 4);
+    await study.close();
+    await again.close();
+  });
+
   test('PostgreSQL restarted mid-study: workers retry and no completed trial is lost', async () => {
     const study = await createStudy({
       name: 'restart',
