@@ -18,6 +18,10 @@ export { type Backend, getBackend, listBackends, registerBackend, setBackend, wi
 export type { KernelTable } from './backend/kernels.js';
 export { getThreads, ready, setThreads, wasmError } from './backend/setup.js';
 export { WasmBackend } from './backend/wasm/index.js';
+export { BucketedBatches, collate, type EncodedPair, padSequences, type Seq2SeqBatch } from './data/batching.js';
+export { parseJsonlPairs, parsePairs, parseTsvPairs, type TextPair } from './data/pairs.js';
+export { BpeTokenizer, type BpeTokenizerJSON } from './data/tokenizer.js';
+export { type TrainBpeOptions, trainBpe } from './data/tokenizer-train.js';
 export {
   decodeSafetensors,
   encodeSafetensors,
@@ -26,9 +30,15 @@ export {
   type SafetensorsContents,
   saveSafetensors,
 } from './io/safetensors.js';
+export { type BleuScore, corpusBleu, tokenize13a } from './metrics/bleu.js';
+export { corpusRouge, type RougeScores, rouge } from './metrics/rouge.js';
 export * from './nn/index.js';
 export * from './ops/index.js';
 export * from './optim/index.js';
+export { crossAttentionAlignment, formatAlignment } from './tasks/seq2seq/alignment.js';
+export { type GenerateOptions, generate } from './tasks/seq2seq/generate.js';
+export { beamSearch, greedySearch, type Hypothesis, type StepDecoder } from './tasks/seq2seq/search.js';
+export { TransformerStepDecoder } from './tasks/seq2seq/step-decoder.js';
 export {
   arange,
   fans,
