@@ -1,6 +1,7 @@
 // Samplers against Optuna 3.1 (Debian's python3-optuna, run by bench/optuna_peer.py).
 //   node --import tsx bench/tune-samplers.ts [--seeds 10] [--trials 100] [--moTrials 500]
 //                                            [--no-optuna] [--study] [--out bench/results/tune-samplers.md]
+//                                            [--problems branin,hartmann6,mixed6,zdt1,zdt2]
 // TPE: median best value over the seeds on branin, hartmann6, mixed6 (lower is better).
 // NSGA-II: median hypervolume on zdt1, zdt2 at the reference point ZDT_REFERENCE (higher is better).
 // Sampler time per trial: time inside the sampler's methods only (both sides wrap them the same way).
@@ -27,6 +28,7 @@ const { values: args } = parseArgs({
     'no-optuna': { type: 'boolean', default: false },
     study: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/tune-samplers.md' },
+    problems: { type: 'string', default: 'branin,hartmann6,mixed6,zdt1,zdt2' },
   },
 });
 const nSeeds = Number(args.seeds);
@@ -106,7 +108,8 @@ function optuna(problem: Problem, sampler: string, trials: number): Row {
 const rows: Row[] = [];
 const withOptuna = !args['no-optuna'];
 if (withOptuna) checkProblemsAgree();
-for (const name of ['branin', 'hartmann6', 'mixed6']) {
+const selected = args.problems!.split(',');
+for (const name of ['branin', 'hartmann6', 'mixed6'].filter((n) => selected.includes(n))) {
   const p = PROBLEMS[name]!;
   rows.push(await ours(p, 'attune TPE', (seed) => new TPESampler({ seed }), nTrials, false));
   rows.push(await ours(p, 'attune TPE multivariate', (seed) => new TPESampler({ seed, multivariate: true }), nTrials, false));
@@ -120,7 +123,7 @@ for (const name of ['branin', 'hartmann6', 'mixed6']) {
       .join('\n'),
   );
 }
-for (const name of ['zdt1', 'zdt2']) {
+for (const name of ['zdt1', 'zdt2'].filter((n) => selected.includes(n))) {
   const p = PROBLEMS[name]!;
   rows.push(await ours(p, 'attune NSGA-II', (seed) => new NSGAIISampler({ seed }), moTrials, false));
   rows.push(await ours(p, 'attune NSGA-II sbx', (seed) => new NSGAIISampler({ seed, crossover: 'sbx' }), moTrials, false));
@@ -142,7 +145,7 @@ function format(r: Row): string {
 const header = [
   `Samplers vs Optuna 3.1: ${nSeeds} seeds; ${nTrials} trials (TPE, median best value, lower is better),`,
   `${moTrials} trials (NSGA-II, median hypervolume at (${ZDT_REFERENCE}), higher is better).`,
-  'Sampler ms/trial = time inside the sampler methods. `node --import tsx bench/tune-samplers.ts`',
+  `Sampler ms/trial = time inside the sampler methods. \`node --import tsx bench/tune-samplers.ts ${process.argv.slice(2).join(' ')}\``,
   '',
   '| problem | sampler | median score | sampler ms/trial |',
   '|---|---|---|---|',
