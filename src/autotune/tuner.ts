@@ -62,7 +62,7 @@ export function tuneWorkload(
   const sampler = makeSampler(registry, kernels, w, o.timing);
   const found = o.strategy === 'exhaustive' ? exhaustive(space, sampler, o.search) : coordinateDescent(space, defaults, sampler, o.search);
   const best = { ...defaults, ...found.best };
-  const confirm = confirmAgainstDefaults(sampler, best, defaults, o.timing.repeats);
+  const confirm = confirmAgainstDefaults(sampler, best, defaults, 2 * o.timing.repeats + 1);
   const accepted = confirm.best < confirm.defaults * o.acceptBelow;
   const settings = accepted ? best : { ...defaults };
   registry.set(kernel, key, settings);
@@ -77,7 +77,7 @@ export function tuneWorkload(
     seconds: accepted ? confirm.best : confirm.defaults,
     defaultSeconds: confirm.defaults,
     evaluations: found.evaluations,
-    samples: found.samples + 2 * o.timing.repeats,
+    samples: found.samples + 2 * (2 * o.timing.repeats + 1),
     searchSeconds: found.searchSeconds,
     tunedAt: new Date().toISOString(),
     accepted,
