@@ -232,7 +232,7 @@ int SUFFIX(attention_backward)(const AttnParams *p) {
   BackwardJob job;
   job.p = p;
   job.Br = ROUND_UP(p->blockRows > 0 ? p->blockRows : 64, NR);
-  job.Bc = p->blockCols > 0 ? p->blockCols : 64;
+  job.Bc = p->blockCols > 0 ? p->blockCols : 128;
   job.Dp = ROUND_UP(p->D, NR);
   job.NqP = ROUND_UP(p->Nq, job.Br) + NR;
   job.NkP = ROUND_UP(p->Nk, job.Bc) + MR;

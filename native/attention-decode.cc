@@ -34,6 +34,85 @@ inline float dot(const float *a, const float *b, int D) {
   return vsum(acc);
 }
 
+/** max of s[0..n), NaN or not: a NaN score turns its weight, hence l and O, into NaN anyway. */
+inline float row_max(const float *s, int n) {
+  vf m = vset1(NEG_INF);
+  int j = 0;
+  for (; j + W <= n; j += W) m = vmax(vload(s + j), m);
+  float result = vhmax(m);
+  for (; j < n; j++)
+    if (s[j] > result) result = s[j];
+  return result;
+}
+
+/** s[j] = q·k_j for the n ≤ KEYS rows of k: W keys at a time, one accumulator each, summed by a transpose tree. */
+template <int NCHUNK> /* D = NCHUNK·W, or 0: any D */
+inline void scores_of(const float *q, const float *k, int n, int D, float *s) {
+  const int chunks = NCHUNK > 0 ? NCHUNK : D / W;
+  int j0 = 0;
+  for (; j0 + W <= n; j0 += W) {
+    vf acc[W];
+#pragma GCC unroll 16
+    for (int t = 0; t < W; t++) acc[t] = vzero();
+    for (int c = 0; c < chunks; c++) {
+      const vf qv = vload(q + c * W);
+#pragma GCC unroll 16
+      for (int t = 0; t < W; t++) acc[t] = vfma(qv, vload(k + (size_t)(j0 + t) * D + c * W), acc[t]);
+    }
+    if (NCHUNK == 0 && D % W) {
+      const int d = chunks * W;
+      const vf qv = vload_n(q + d, D - d);
+#pragma GCC unroll 16
+      for (int t = 0; t < W; t++) acc[t] = vfma(qv, vload_n(k + (size_t)(j0 + t) * D + d, D - d), acc[t]);
+    }
+    vstore(s + j0, vsum_lanes(acc));
+  }
+  for (; j0 < n; j0++) s[j0] = dot(q, k + (size_t)j0 * D, D);
+}
+
+inline void scores(const float *q, const float *k, int n, int D, float *s) {
+  switch (D) {
+    case 2 * W: return scores_of<2>(q, k, n, D, s);
+    case 4 * W: return scores_of<4>(q, k, n, D, s);
+    case 8 * W: return scores_of<8>(q, k, n, D, s);
+    default: return scores_of<0>(q, k, n, D, s);
+  }
+}
+
+/** o[0..NVEC·W) += Σ_{j<n} p[j]·v[j·D ..] with o in registers (D = NVEC·W). */
+template <int NVEC>
+inline void accumulate_fixed(float *o, const float *p, const float *v, int n, int D) {
+  vf acc[NVEC];
+#pragma GCC unroll 16
+  for (int c = 0; c < NVEC; c++) acc[c] = vload(o + c * W);
+  for (int j = 0; j < n; j++) {
+    const vf pj = vset1(p[j]);
+    const float *vj = v + (size_t)j * D;
+#pragma GCC unroll 16
+    for (int c = 0; c < NVEC; c++) acc[c] = vfma(pj, vload(vj + c * W), acc[c]);
+  }
+#pragma GCC unroll 16
+  for (int c = 0; c < NVEC; c++) vstore(o + c * W, acc[c]);
+}
+
+/** o[0..D) += Σ_{j<n} p[j]·v[j·D ..]. */
+inline void accumulate_values(float *o, const float *p, const float *v, int n, int D) {
+  switch (D) {
+    case W: return accumulate_fixed<1>(o, p, v, n, D);
+    case 2 * W: return accumulate_fixed<2>(o, p, v, n, D);
+    case 4 * W: return accumulate_fixed<4>(o, p, v, n, D);
+    case 8 * W: return accumulate_fixed<8>(o, p, v, n, D);
+    default: break;
+  }
+  const int full = D / W, tail = D % W;
+  for (int j = 0; j < n; j++) {
+    const vf pj = vset1(p[j]);
+    const float *vj = v + (size_t)j * D;
+    for (int c = 0; c < full; c++) vstore(o + c * W, vfma(pj, vload(vj + c * W), vload(o + c * W)));
+    if (tail) vstore_n(o + full * W, vfma(pj, vload_n(vj + full * W, tail), vload_n(o + full * W, tail)), tail);
+  }
+}
+
 void decode_task(void *ctx, int thread, int) {
   DecodeJob *job = (DecodeJob *)ctx;
   const AttnParams *p = job->p;
@@ -65,14 +144,12 @@ void decode_task(void *ctx, int thread, int) {
       for (int r = 0; r < R; r++) {
         const int h = hk * G + r / Nq, i = r % Nq;
         float *row = sc + (size_t)r * KEYS;
-        float blockMax = NEG_INF;
-        for (int j = 0; j < bk; j++) {
-          float s = dot(qs + (size_t)r * Dp, kh + (size_t)(j0 + j) * D, D);
-          if (job->modifiers) s = modify_score(p, s, b, h, i, j0 + j, nullptr) * LOG2E;
-          if (j0 + j < lo[r] || j0 + j > hi[r]) s = NEG_INF;
-          row[j] = s;
-          if (s > blockMax || s != s) blockMax = s;
-        }
+        scores(qs + (size_t)r * Dp, kh + (size_t)j0 * D, bk, D, row);
+        if (job->modifiers)
+          for (int j = 0; j < bk; j++) row[j] = modify_score(p, row[j], b, h, i, j0 + j, nullptr) * LOG2E;
+        for (int j = 0; j < bk && j0 + j < lo[r]; j++) row[j] = NEG_INF;
+        for (int j = bk - 1; j >= 0 && j0 + j > hi[r]; j--) row[j] = NEG_INF;
+        const float blockMax = row_max(row, bk);
         const float mNew = blockMax > m[r] || blockMax != blockMax ? blockMax : m[r];
         const float mUse = mNew == NEG_INF ? 0.0f : mNew;
         const vf mv = vset1(mUse);
@@ -98,19 +175,8 @@ void decode_task(void *ctx, int thread, int) {
         if (p->dropoutP > 0)
           for (int jj = 0; jj < bk; jj++) row[jj] *= dropout_keeps(rowKey[r], j0 + jj, job->threshold) ? p->dropoutKeepScale : 0.0f;
       }
-      /* O_r += Σⱼ P_rj·V_j: each V row is loaded once for the whole group */
-      for (int j = 0; j < bk; j++) {
-        const float *vj = vh + (size_t)(j0 + j) * D;
-        int d = 0;
-        for (; d + W <= D; d += W) {
-          vf vv = vload(vj + d);
-          for (int r = 0; r < R; r++) vstore(o + (size_t)r * Dp + d, vfma(vset1(sc[(size_t)r * KEYS + j]), vv, vload(o + (size_t)r * Dp + d)));
-        }
-        if (d < D) {
-          vf vv = vload_n(vj + d, D - d);
-          for (int r = 0; r < R; r++) vstore(o + (size_t)r * Dp + d, vfma(vset1(sc[(size_t)r * KEYS + j]), vv, vload(o + (size_t)r * Dp + d)));
-        }
-      }
+      /* O_r += Σⱼ P_rj·V_j: the row's O in registers across the block (V rows stay in L1 for the next row) */
+      for (int r = 0; r < R; r++) accumulate_values(o + (size_t)r * Dp, sc + (size_t)r * KEYS, vh + (size_t)j0 * D, bk, D);
     }
     float *part = job->partials + ((size_t)bhk * job->splits + split) * R * record;
     for (int r = 0; r < R; r++) {
