@@ -7,11 +7,11 @@
 // number of updates is fixed up front from timed steps, so the schedule and
 // a resumed run are deterministic.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { BucketedBatches, type EncodedPair } from '../../data/batching.js';
 import type { TextPair } from '../../data/pairs.js';
-import type { BpeTokenizer } from '../../data/tokenizer.js';
+import { BpeTokenizer } from '../../data/tokenizer.js';
 import { trainBpe } from '../../data/tokenizer-train.js';
 import type { Seq2SeqTransformer, Seq2SeqTransformerConfig } from '../../nn/seq2seq.js';
 import { AdamW } from '../../optim/adamw.js';
@@ -94,12 +94,16 @@ export async function trainSeq2Seq(task: Seq2SeqTask, options: Seq2SeqTrainOptio
   if (resumed) disposeCheckpoint(resumed);
 
   const t0 = performance.now();
+  // A resumed run keeps the tokenizer saved beside its checkpoint.
+  const savedTokenizer = options.resume ? join(dirname(options.resume), TOKENIZER_FILE) : null;
   const tokenizer =
     options.tokenizer ??
-    trainBpe(
-      options.train.flatMap((p) => [p.source, p.target]),
-      { vocabSize: options.vocabSize ?? 8000 },
-    );
+    (savedTokenizer && existsSync(savedTokenizer)
+      ? BpeTokenizer.fromJSON(readFileSync(savedTokenizer, 'utf8'))
+      : trainBpe(
+          options.train.flatMap((p) => [p.source, p.target]),
+          { vocabSize: options.vocabSize ?? 8000 },
+        ));
   log(`tokenizer: BPE, ${tokenizer.vocabSize} tokens (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   if (options.outDir) {
     mkdirSync(options.outDir, { recursive: true });
