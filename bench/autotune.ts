@@ -1,4 +1,4 @@
-// npm run bench -- autotune [--quick] [--threads n] [--repeats n] [--budget s] [--shapes a b ...]
+// npm run bench -- autotune [--quick] [--threads n] [--repeats n] [--budget s] [shape ...]
 //
 // How good is the autotuner's search? For each shape (default: the 17
 // standard shapes of src/autotune/shapes.ts; --quick: 4 small ones) on the
@@ -26,15 +26,15 @@ import type { WasmBackend } from '../src/backend/wasm/index.ts';
 import * as at from '../src/index.ts';
 import { machineInfo } from './report.ts';
 
-const { values: args } = parseArgs({
+const { values: args, positionals } = parseArgs({
   args: process.argv.slice(3),
+  allowPositionals: true,
   options: {
     quick: { type: 'boolean', default: false },
     threads: { type: 'string' },
     repeats: { type: 'string', default: '5' },
     final: { type: 'string', default: '9' },
     budget: { type: 'string', default: '600' },
-    shapes: { type: 'string', multiple: true },
   },
 });
 
@@ -44,7 +44,7 @@ if (wasm.name !== 'wasm') throw new Error(`bench autotune: needs the wasm backen
 if (args.threads) at.setThreads(Number(args.threads));
 const repeats = Number(args.repeats);
 const finalSamples = Number(args.final);
-const shapes = args.shapes ?? (args.quick ? QUICK_SHAPES : STANDARD_SHAPES);
+const shapes = (positionals.length ? positionals : undefined) ?? (args.quick ? QUICK_SHAPES : STANDARD_SHAPES);
 const timing = { warmup: 2, repeats, minSampleSeconds: 0.002 };
 const search = { repeats, budgetSeconds: Number(args.budget), maxPasses: 3, raceMargin: 1.25 };
 const options = (strategy: TuneOptions['strategy']): Partial<TuneOptions> => ({ strategy, timing, search });

@@ -1,8 +1,9 @@
-// npm run bench -- <name>: runs bench/<name>.ts (autotune, matmul, attention, attention-cost, peers-demo, train-vit, train-vit-quality, train-seq2seq, translation-quality, summarization-quality).
+// npm run bench -- <name>: runs bench/<name>.ts (autotune, kernels, matmul, attention, attention-cost, peers-demo, train-vit, train-vit-quality, train-seq2seq, translation-quality, summarization-quality).
 
 const name = process.argv[2];
 const known = [
   'autotune',
+  'kernels',
   'matmul',
   'attention',
   'attention-cost',
