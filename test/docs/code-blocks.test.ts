@@ -1,6 +1,7 @@
 // Every TypeScript/JavaScript code block of the documentation runs as
 // written: each block is a program of its own (imports included), run in a
-// child process with 'attune' resolved to this checkout's source. A block
+// child process (in a scratch directory: files a block writes land there)
+// with 'attune' resolved to this checkout's source. A block
 // must exit 0 and print something (an example shows its result).
 // DOCUMENTS: the README and every Markdown file in docs/.
 import assert from 'node:assert/strict';
@@ -15,8 +16,14 @@ const entry = new URL('src/index.ts', root).href;
 const docsDir = new URL('docs/', root);
 const DOCUMENTS = [
   'README.md',
-  ...(existsSync(docsDir) ? readdirSync(docsDir).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`) : []),
+  ...(existsSync(docsDir)
+    ? readdirSync(docsDir)
+        .filter((f) => f.endsWith('.md'))
+        .sort()
+        .map((f) => `docs/${f}`)
+    : []),
 ];
+const tsx = import.meta.resolve('tsx'); // absolute: blocks run from a scratch directory
 const RUNNABLE = new Set(['ts', 'typescript', 'js', 'javascript', 'mjs']);
 
 export interface CodeBlock {
@@ -55,7 +62,7 @@ for (const document of DOCUMENTS) {
           .replace(/from ['"]attune\/(\w+)['"]/g, (_, sub) => `from ${JSON.stringify(new URL(`src/${sub}/index.ts`, root).href)}`);
         const file = join(work, `${document.replace(/\W/g, '_')}-${block.line}.${block.language.startsWith('j') ? 'mjs' : 'mts'}`);
         writeFileSync(file, code);
-        const run = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 120_000 });
+        const run = spawnSync(process.execPath, ['--import', tsx, file], { cwd: work, encoding: 'utf8', timeout: 120_000 });
         assert.equal(run.status, 0, `${document}:${block.line} failed:\n${run.stderr}`);
         assert.ok(run.stdout.trim().length > 0, `${document}:${block.line} prints nothing`);
       });
