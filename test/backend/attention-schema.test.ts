@@ -27,7 +27,7 @@ import { WasmBackend } from '../../src/backend/wasm/index.ts';
 import * as at from '../../src/index.ts';
 
 function wasmBackend(): WasmBackend {
-  const backend = at.getBackend();
+  const backend = at.withBackend('wasm', at.getBackend);
   assert.ok(backend instanceof WasmBackend, `expected the wasm backend, got ${backend.name}`);
   return backend;
 }
