@@ -30,6 +30,11 @@ const { values } = parseArgs({
 getBackend().setThreads(Number(values.threads));
 const machine = machineInfo();
 console.log(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverage.map((l) => l.toFixed(2))}`);
+if (machine.loadAverage[0]! > machine.cores / 2) {
+  console.log(
+    `WARNING: the machine is busy (load ${machine.loadAverage[0]!.toFixed(1)} on ${machine.cores} cores): timings and ratios are unreliable; multi-threaded OpenBLAS degrades worst`,
+  );
+}
 const data = loadSummarizationData(values['train-limit'] ? Number(values['train-limit']) : undefined);
 const test = data.test.slice(0, values['test-limit'] ? Number(values['test-limit']) : undefined);
 const result = await trainSeq2Seq(summarizationTask, {

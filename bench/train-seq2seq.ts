@@ -226,6 +226,11 @@ function parent(): void {
   const self = path.join(here, 'train-seq2seq.ts');
   const machine = machineInfo();
   console.log(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverage.map((l) => l.toFixed(2))}`);
+  if (machine.loadAverage[0]! > machine.cores / 2) {
+    console.log(
+      `WARNING: the machine is busy (load ${machine.loadAverage[0]!.toFixed(1)} on ${machine.cores} cores): timings and ratios are unreliable; multi-threaded OpenBLAS degrades worst`,
+    );
+  }
   const rows: Row[] = [];
   for (const threads of [1, 2]) {
     const r = child(`attune ${threads}T`, process.execPath, ['--import', 'tsx', self, '--child', 'train', String(threads), String(steps)]);
