@@ -197,10 +197,20 @@ function chooseBackend(w: Workload, tuned: TuneResult[], repeats: number): { bac
   return { backend, route };
 }
 
+/** Does backend `name` load here (loading it, and so its settings registry, if it was only registered as a loader)? */
+function loads(name: string): boolean {
+  try {
+    withBackend(name, getBackend);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Tunes each shape on each backend, keeps the results in the registries and (by default) the cache file. */
 export function autotune(shapes: readonly (string | TuneShape)[], options: AutotuneOptions = {}): ShapeResult[] {
   getBackend();
-  const names = options.backends ?? listBackends().filter((b) => kernelSettings(b));
+  const names = options.backends ?? listBackends().filter((b) => loads(b) && kernelSettings(b));
   if (names.length === 0)
     throw new Error(`autotune: no backend with tunable kernels is registered (registered: ${listBackends().join(', ')})`);
   const results: ShapeResult[] = [];
@@ -210,10 +220,10 @@ export function autotune(shapes: readonly (string | TuneShape)[], options: Autot
     try {
       const tuned: TuneResult[] = [];
       for (const name of names) {
+        const kernels = withBackend(name, getBackend).kernels; // loads it (and its registry) if it is not yet
         const registry = kernelSettings(name);
         if (!registry) throw new Error(`autotune: backend '${name}' has no tunable kernels`);
         if (!registry.kernels[w.kernel]) continue;
-        const kernels = withBackend(name, getBackend).kernels;
         tuned.push(tuneWorkload(registry, kernels, w, options));
       }
       const { backend, route } = chooseBackend(w, tuned, options.timing?.repeats ?? 5);

@@ -34,16 +34,18 @@ describe('attune autotune', () => {
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.match(lines[0], /cache .*autotune\.json/);
-    assert.match(lines[1], /^matmul:b=4,M=16,N=24,K=8 +wasm +matmul +defaults .* tuned .* \d+\.\d\d×/);
-    assert.match(lines[2], /^attention:B=1,H=2,N=40,D=16,causal +wasm +attentionForward /);
+    // one line per backend that has the kernel (native where it loads, wasm), then the one chosen
+    const has = (pattern: RegExp) =>
+      assert.ok(
+        lines.some((l) => pattern.test(l)),
+        `no line matches ${pattern}:\n${r.stdout}`,
+      );
+    has(/^matmul:b=4,M=16,N=24,K=8 +wasm +matmul +defaults .* tuned .* \d+\.\d\d×/);
+    has(/^attention:B=1,H=2,N=40,D=16,causal +wasm +attentionForward /);
+    has(/^ +runs on (native|wasm)$/);
     const { cache: file, problem } = readCache(cache);
     assert.equal(problem, undefined);
-    assert.deepEqual(
-      Object.values(file.entries)
-        .map((e) => e.kernel)
-        .sort(),
-      ['attentionForward', 'matmul'],
-    );
+    assert.deepEqual([...new Set(Object.values(file.entries).map((e) => e.kernel))].sort(), ['attentionForward', 'matmul']);
   });
 
   it('a malformed shape exits with code 2 and says what it needs', () => {
