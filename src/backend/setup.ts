@@ -1,9 +1,18 @@
-// Registers the built-in backends and chooses the default: wasm where it
-// loads (synchronously in Node; a browser awaits ready()), else js.
+// Registers the built-in backends and chooses the default: in Node, native
+// where its addon was built and loads, else wasm (synchronously; a browser
+// awaits ready()), else js.
 
 import { checkOptions } from '../tensor/options.js';
 import { getHeap } from '../tensor/tensor.js';
-import { type Backend, getBackend, registerBackend, registerBackendLoader, setBackend, setDefaultBackendChooser } from './backend.js';
+import {
+  type Backend,
+  getBackend,
+  registerBackend,
+  registerBackendLoader,
+  setBackend,
+  setDefaultBackendChooser,
+  withBackend,
+} from './backend.js';
 import { jsBackend } from './js/index.js';
 import { NativeBackend } from './native/index.js';
 import { hardwareThreads, isNode } from './platform.js';
@@ -61,7 +70,18 @@ function tryLoadWasmSync(): Backend {
   }
 }
 
-setDefaultBackendChooser(() => (isNode ? tryLoadWasmSync() : jsBackend));
+/** In Node: native where its addon was built and loads, else wasm, else js. */
+function chooseInNode(): Backend {
+  try {
+    const native = loadNative();
+    registerBackend(native);
+    return native;
+  } catch {
+    return tryLoadWasmSync();
+  }
+}
+
+setDefaultBackendChooser(() => (isNode ? chooseInNode() : jsBackend));
 
 let browserLoad: Promise<void> | null = null;
 
@@ -115,8 +135,17 @@ export function setThreads(n: number, options: SetThreadsOptions = {}): number {
       `setThreads: ${n} threads asked for, ${cores} cores available; using ${cores} (setThreads(${n}, { force: true }) insists)`,
     );
   }
-  getBackend().setThreads(threads);
-  return getBackend().threads;
+  const backend = getBackend();
+  backend.setThreads(threads);
+  // the backend standing in for kernels this one lacks (native -> wasm) runs them on as many threads
+  if (backend.fallback) {
+    try {
+      withBackend(backend.fallback, getBackend).setThreads(threads);
+    } catch {
+      // it does not load here: its kernels come from the js reference instead
+    }
+  }
+  return backend.threads;
 }
 
 export function getThreads(): number {
