@@ -22,6 +22,7 @@ const dir = mkdtempSync(join(tmpdir(), 'attune-cache-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const quick = {
+  backends: ['wasm'],
   timing: { warmup: 1, repeats: 2, minSampleSeconds: 0.0005 },
   search: { repeats: 2, budgetSeconds: 1, maxPasses: 1, raceMargin: 1.2 },
 };
