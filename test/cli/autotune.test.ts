@@ -42,7 +42,7 @@ describe('attune autotune', () => {
       );
     has(/^matmul:b=4,M=16,N=24,K=8 +wasm +matmul +defaults .* tuned .* \d+\.\d\d×/);
     has(/^attention:B=1,H=2,N=40,D=16,causal +wasm +attentionForward /);
-    has(/^ +runs on (native|wasm)$/);
+    if (lines.some((l) => / native +(matmul|attention)/.test(l))) has(/^ +runs on (native|wasm)$/);
     const { cache: file, problem } = readCache(cache);
     assert.equal(problem, undefined);
     assert.deepEqual([...new Set(Object.values(file.entries).map((e) => e.kernel))].sort(), ['attentionForward', 'matmul']);
