@@ -12,7 +12,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { arch, availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 
-const out = 'native/build';
+// ATTUNE_NATIVE_BUILD_DIR: build elsewhere (tests); the loader reads native/build.
+const out = process.env.ATTUNE_NATIVE_BUILD_DIR || 'native/build';
 const addon = join(out, 'attune.node');
 const errorFile = join(out, 'error.txt');
 const stampFile = join(out, 'stamp');
@@ -78,8 +79,14 @@ function run(args) {
     child.stderr.on('data', (d) => {
       stderr += d;
     });
-    child.on('error', (e) => resolve(`${cxx}: ${e.message}`));
-    child.on('close', (code) => resolve(code === 0 ? null : `${cxx} exited with ${code}: ${stderr.trim().slice(0, 2000)}`));
+    child.on('error', (e) => resolve(`no C++ compiler '${cxx}' (set CXX): ${e.message}`));
+    child.on('close', (code) =>
+      resolve(
+        code === 0
+          ? null
+          : `the C++ compiler '${cxx}' (CXX) exited with ${code}${stderr.trim() ? `: ${stderr.trim().slice(0, 2000)}` : ''}`,
+      ),
+    );
   });
 }
 
