@@ -1,5 +1,6 @@
 import { getBackend, listBackends } from '../backend/backend.js';
-import { wasmError } from '../backend/setup.js';
+import { NativeBackend } from '../backend/native/index.js';
+import { nativeError, wasmError } from '../backend/setup.js';
 import { WasmBackend } from '../backend/wasm/index.js';
 import { formatBytes } from '../tensor/heap.js';
 import { getHeap } from '../tensor/tensor.js';
@@ -9,6 +10,9 @@ export function printInfo(): void {
   const heap = getHeap();
   console.log(`backend:   ${backend.name} (registered: ${listBackends().join(', ')})`);
   if (backend instanceof WasmBackend) console.log(`kernels:   ${backend.variant}.wasm`);
+  if (backend instanceof NativeBackend) console.log(`kernels:   native ${backend.isa} (${backend.settings.build})`);
+  const missing = nativeError();
+  if (missing) console.log(`native:    not loaded: ${missing.message}`);
   const error = wasmError();
   if (error) console.log(`wasm:      not loaded: ${error.message}`);
   console.log(`threads:   ${backend.threads}`);
