@@ -76,6 +76,7 @@ import {
   expRowSum,
   firstRowSeeing,
   hasScoreModifiers,
+  lastRowSeeing,
   inverseSum,
   lsePtr,
   modifyRow,
