@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { getBackend, setBackend } from '../backend/backend.js';
+import { getBackend, listBackends, setBackend } from '../backend/backend.js';
 import { setThreads } from '../backend/setup.js';
 import { trainCharLm } from '../tasks/char-lm.js';
 
@@ -31,7 +31,7 @@ export function addDemoCommand(program: Command): void {
     .description('train a tiny causal attention model on shipped text and print its loss falling')
     .addOption(new Option('--steps <n>', 'training steps (a positive integer)').argParser(positiveInteger).default(300))
     .addOption(new Option('--threads <n>', 'kernel threads (default: all cores)').argParser(positiveInteger))
-    .addOption(new Option('--backend <name>', 'kernel backend').choices(['js', 'wasm']))
+    .addOption(new Option('--backend <name>', 'kernel backend').choices(listBackends()))
     .exitOverride((error) => {
       // commander has printed the one-line message; usage errors exit 2
       process.exit(error.exitCode === 0 ? 0 : 2);

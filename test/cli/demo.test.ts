@@ -18,7 +18,7 @@ describe('attune demo options', () => {
     [['--steps', '2.5'], /argument '2\.5' is invalid/],
     [['--threads', 'abc'], /^error: option '--threads <n>' argument 'abc' is invalid\. expected a positive integer\.$/],
     [['--threads', '0'], /argument '0' is invalid/],
-    [['--backend', 'gpu'], /^error: option '--backend <name>' argument 'gpu' is invalid\. Allowed choices are js, wasm\.$/],
+    [['--backend', 'gpu'], /^error: option '--backend <name>' argument 'gpu' is invalid\. Allowed choices are js, wasm(, native)?\.$/],
   ];
   for (const [args, message] of cases) {
     it(`${args.join(' ')}: one line, exit code 2`, () => {
