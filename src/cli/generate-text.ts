@@ -50,7 +50,7 @@ export function runGenerate(c: string, checkpoint: string, inputs: string[], fla
   if (threads) getBackend().setThreads(threads);
   try {
     const loaded = loadSeq2Seq(checkpoint);
-    const outputs = generate(loaded.model, loaded.tokenizer, inputs, {
+    const outputs = generate(loaded.model, loaded.tokenizers, inputs, {
       beamSize,
       lengthPenalty,
       maxLength: maxLength ?? loaded.maxTargetLength + 1,
@@ -59,7 +59,7 @@ export function runGenerate(c: string, checkpoint: string, inputs: string[], fla
     });
     outputs.forEach((out, i) => {
       const alignment = flags.alignment
-        ? crossAttentionAlignment(loaded.model, loaded.tokenizer, inputs[i], out.tokens, {
+        ? crossAttentionAlignment(loaded.model, loaded.tokenizers, inputs[i], out.tokens, {
             layer: layer as number | 'mean' | undefined,
             maxSourceLength: loaded.maxSourceLength,
           })

@@ -27,6 +27,7 @@ interface TrainSeq2SeqFlags {
   batchSize?: string;
   lr?: string;
   vocab?: string;
+  separateVocab?: boolean;
   labelSmoothing?: string;
   seed?: string;
   dim?: string;
@@ -56,7 +57,8 @@ function addOptions(command: Command, defaults: { minutes: number }): Command {
     .option('--resume <checkpoint>', 'continue a run from its checkpoint (same --out)')
     .option('--batch-size <n>', 'pairs per update (default 64)')
     .option('--lr <x>', 'peak learning rate (default 1e-3)')
-    .option('--vocab <n>', 'BPE vocabulary size, shared by both sides (default 8000)')
+    .option('--vocab <n>', 'BPE vocabulary size (default 8000)')
+    .option('--separate-vocab', 'one vocabulary per side instead of a shared one (separate embeddings)')
     .option('--label-smoothing <x>', 'label smoothing (default 0.1)')
     .option('--seed <n>', 'seed of init and data order (default 1)')
     .option('--dim <n>', 'model width (default 256)')
@@ -158,6 +160,7 @@ async function runTrainSeq2Seq(name: 'translation' | 'summarization', flags: Tra
       batchSize: numberOption(c, '--batch-size', flags.batchSize, { integer: true, min: 1 }),
       lr: numberOption(c, '--lr', flags.lr, { min: 0, exclusiveMin: true }),
       vocabSize: numberOption(c, '--vocab', flags.vocab, { integer: true, min: 300, max: 1_000_000 }),
+      separateVocabularies: flags.separateVocab,
       labelSmoothing: numberOption(c, '--label-smoothing', flags.labelSmoothing, { min: 0, max: 1 }),
       seed: numberOption(c, '--seed', flags.seed, { integer: true, min: 0 }),
       model,

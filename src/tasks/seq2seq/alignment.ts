@@ -5,11 +5,11 @@
 // Nt target tokens (</s> included) · Ns source tokens (</s> included) · H heads
 
 import { noGrad } from '../../autograd/tape.js';
-import type { BpeTokenizer } from '../../data/tokenizer.js';
 import type { Seq2SeqTransformer } from '../../nn/seq2seq.js';
 import { tensor } from '../../tensor/create.js';
 import { tidy } from '../../tensor/scope.js';
 import { encodeSource } from './generate.js';
+import { sourceTokenizer, type Tokenizers, targetTokenizer } from './vocabulary.js';
 
 export interface Alignment {
   sourcePieces: string[];
@@ -27,12 +27,14 @@ export interface AlignmentOptions {
 /** Cross-attention of `targetIds` (generated tokens, without <s> and </s>) on the encoded source. */
 export function crossAttentionAlignment(
   model: Seq2SeqTransformer,
-  tokenizer: BpeTokenizer,
+  tokenizers: Tokenizers,
   source: string,
   targetIds: readonly number[],
   options: AlignmentOptions = {},
 ): Alignment {
-  const src = encodeSource(tokenizer, source, options.maxSourceLength ?? (model.config.maxLength ?? 512) - 1);
+  const sourceSide = sourceTokenizer(tokenizers);
+  const tokenizer = targetTokenizer(tokenizers);
+  const src = encodeSource(sourceSide, source, options.maxSourceLength ?? (model.config.maxLength ?? 512) - 1);
   const tgtIn = [tokenizer.bosId, ...targetIds];
   const layers = model.config.decoderLayers;
   const which = options.layer ?? layers - 1;
@@ -54,11 +56,11 @@ export function crossAttentionAlignment(
       }
     }),
   );
-  const piece = (id: number) => tokenizer.decode([id], { skipSpecials: false });
+  const piece = (t: typeof tokenizer) => (id: number) => t.decode([id], { skipSpecials: false });
   return {
-    sourcePieces: src.map(piece),
+    sourcePieces: src.map(piece(sourceSide)),
     // Row i is the step that produced target token i (the last one produced </s>).
-    targetPieces: [...targetIds, tokenizer.eosId].map(piece),
+    targetPieces: [...targetIds, tokenizer.eosId].map(piece(tokenizer)),
     weights: Array.from({ length: Nt }, (_, i) => Array.from(sum.subarray(i * Ns, (i + 1) * Ns))),
   };
 }

@@ -7,6 +7,7 @@ import type { BpeTokenizer } from '../../data/tokenizer.js';
 import type { Seq2SeqTransformer } from '../../nn/seq2seq.js';
 import { beamSearch, greedySearch, type Hypothesis } from './search.js';
 import { TransformerStepDecoder } from './step-decoder.js';
+import { sourceTokenizer, type Tokenizers, targetTokenizer } from './vocabulary.js';
 
 export interface GenerateOptions {
   /** 1 = greedy (default 1). */
@@ -36,10 +37,12 @@ export function encodeSource(tokenizer: BpeTokenizer, text: string, maxSourceLen
 
 export function generate(
   model: Seq2SeqTransformer,
-  tokenizer: BpeTokenizer,
+  tokenizers: Tokenizers,
   sources: readonly string[],
   options: GenerateOptions = {},
 ): Generated[] {
+  const source = sourceTokenizer(tokenizers);
+  const tokenizer = targetTokenizer(tokenizers);
   const beamSize = options.beamSize ?? 1;
   const batchSize = options.batchSize ?? 32;
   const maxLength = options.maxLength ?? 128;
@@ -47,7 +50,7 @@ export function generate(
   const wasTraining = model.training;
   model.eval();
   try {
-    const encoded = sources.map((s) => encodeSource(tokenizer, s, maxSourceLength));
+    const encoded = sources.map((s) => encodeSource(source, s, maxSourceLength));
     const order = encoded.map((_, i) => i).sort((a, b) => encoded[a].length - encoded[b].length || a - b);
     const out = new Array<Generated>(sources.length);
     for (let start = 0; start < order.length; start += batchSize) {

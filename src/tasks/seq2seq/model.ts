@@ -33,11 +33,16 @@ export const DEFAULT_MODEL: Required<Seq2SeqModelOptions> = {
   maxLength: 256,
 };
 
-export function seq2seqConfig(vocabSize: number, options: Seq2SeqModelOptions = {}): Seq2SeqTransformerConfig {
+/** The model config for one shared vocabulary (a size) or separate ones ({ source, target } sizes, separate embeddings). */
+export function seq2seqConfig(
+  vocabulary: number | { source: number; target: number },
+  options: Seq2SeqModelOptions = {},
+): Seq2SeqTransformerConfig {
   const o = { ...DEFAULT_MODEL, ...options };
+  const separate = typeof vocabulary !== 'number';
   return {
-    srcVocabSize: vocabSize,
-    tgtVocabSize: vocabSize,
+    srcVocabSize: separate ? vocabulary.source : vocabulary,
+    tgtVocabSize: separate ? vocabulary.target : vocabulary,
     dim: o.dim,
     numHeads: o.numHeads,
     encoderLayers: o.encoderLayers,
@@ -49,7 +54,7 @@ export function seq2seqConfig(vocabSize: number, options: Seq2SeqModelOptions = 
     position: 'sinusoidal',
     norm: 'layer',
     normFirst: true,
-    shareEmbeddings: true,
+    shareEmbeddings: !separate,
     tieOutput: true,
   };
 }

@@ -21,9 +21,10 @@ import { tidy } from '../../tensor/scope.js';
 import { disposeCheckpoint, loadCheckpoint } from '../../train/checkpoint.js';
 import type { ProgressMode } from '../../train/progress.js';
 import { type FitResult, Trainer } from '../../train/trainer.js';
-import { TOKENIZER_FILE } from './checkpoint.js';
+import { SOURCE_TOKENIZER_FILE, TOKENIZER_FILE } from './checkpoint.js';
 import { generate } from './generate.js';
 import { createSeq2SeqModel, type Seq2SeqModelOptions, seq2seqConfig, seq2seqLoss } from './model.js';
+import { sourceTokenizer, type Tokenizers, targetTokenizer } from './vocabulary.js';
 
 /** What a task (translation, summarization) brings: its name and its validation metric. */
 export interface Seq2SeqTask {
@@ -41,9 +42,12 @@ export interface Seq2SeqTask {
 export interface Seq2SeqTrainOptions {
   train: readonly TextPair[];
   valid: readonly TextPair[];
-  /** A tokenizer to use instead of training one. */
-  tokenizer?: BpeTokenizer;
+  /** Tokenizer(s) to use instead of training them. */
+  tokenizer?: Tokenizers;
+  /** Pieces per tokenizer (default 8000). */
   vocabSize?: number;
+  /** One tokenizer per side instead of one shared vocabulary (default false). */
+  separateVocabularies?: boolean;
   model?: Seq2SeqModelOptions;
   /** Wall-clock budget; the default when steps and epochs are not given (10). */
   minutes?: number;
@@ -68,7 +72,8 @@ export interface Seq2SeqTrainOptions {
 
 export interface Seq2SeqTrainResult {
   model: Seq2SeqTransformer;
-  tokenizer: BpeTokenizer;
+  /** The shared tokenizer, or { source, target }. */
+  tokenizer: Tokenizers;
   config: Seq2SeqTransformerConfig;
   fit: FitResult;
   steps: number;
@@ -78,11 +83,42 @@ export interface Seq2SeqTrainResult {
   bestCheckpoint: string | null;
 }
 
-export function encodePairs(tokenizer: BpeTokenizer, pairs: readonly TextPair[], task: Seq2SeqTask): EncodedPair[] {
+export function encodePairs(tokenizers: Tokenizers, pairs: readonly TextPair[], task: Seq2SeqTask): EncodedPair[] {
+  const source = sourceTokenizer(tokenizers);
+  const target = targetTokenizer(tokenizers);
   return pairs.map((p) => ({
-    source: tokenizer.encode(p.source).slice(0, task.maxSourceLength),
-    target: tokenizer.encode(p.target).slice(0, task.maxTargetLength),
+    source: source.encode(p.source).slice(0, task.maxSourceLength),
+    target: target.encode(p.target).slice(0, task.maxTargetLength),
   }));
+}
+
+/** The run's tokenizers: given, saved beside the checkpoint being resumed, or trained on the training split. */
+function tokenizersFor(options: Seq2SeqTrainOptions): Tokenizers {
+  if (options.tokenizer) return options.tokenizer;
+  const dir = options.resume ? dirname(options.resume) : null;
+  const saved = (file: string) =>
+    dir && existsSync(join(dir, file)) ? BpeTokenizer.fromJSON(readFileSync(join(dir, file), 'utf8')) : null;
+  const vocabSize = options.vocabSize ?? 8000;
+  const target = saved(TOKENIZER_FILE);
+  const source = saved(SOURCE_TOKENIZER_FILE);
+  if (target && source) return { source, target };
+  if (target) return target;
+  if (!options.separateVocabularies) {
+    return trainBpe(
+      options.train.flatMap((p) => [p.source, p.target]),
+      { vocabSize },
+    );
+  }
+  return {
+    source: trainBpe(
+      options.train.map((p) => p.source),
+      { vocabSize },
+    ),
+    target: trainBpe(
+      options.train.map((p) => p.target),
+      { vocabSize },
+    ),
+  };
 }
 
 export async function trainSeq2Seq(task: Seq2SeqTask, options: Seq2SeqTrainOptions): Promise<Seq2SeqTrainResult> {
@@ -94,23 +130,25 @@ export async function trainSeq2Seq(task: Seq2SeqTask, options: Seq2SeqTrainOptio
   if (resumed) disposeCheckpoint(resumed);
 
   const t0 = performance.now();
-  // A resumed run keeps the tokenizer saved beside its checkpoint.
-  const savedTokenizer = options.resume ? join(dirname(options.resume), TOKENIZER_FILE) : null;
-  const tokenizer =
-    options.tokenizer ??
-    (savedTokenizer && existsSync(savedTokenizer)
-      ? BpeTokenizer.fromJSON(readFileSync(savedTokenizer, 'utf8'))
-      : trainBpe(
-          options.train.flatMap((p) => [p.source, p.target]),
-          { vocabSize: options.vocabSize ?? 8000 },
-        ));
-  log(`tokenizer: BPE, ${tokenizer.vocabSize} tokens (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  const tokenizers = tokenizersFor(options);
+  const tokenizer = targetTokenizer(tokenizers);
+  const shared = tokenizers instanceof BpeTokenizer;
+  const sizes = shared
+    ? `${tokenizer.vocabSize} tokens, shared`
+    : `${sourceTokenizer(tokenizers).vocabSize} source and ${tokenizer.vocabSize} target tokens`;
+  log(`tokenizer: BPE, ${sizes} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   if (options.outDir) {
     mkdirSync(options.outDir, { recursive: true });
     writeFileSync(join(options.outDir, TOKENIZER_FILE), JSON.stringify(tokenizer.toJSON()));
+    if (!shared) writeFileSync(join(options.outDir, SOURCE_TOKENIZER_FILE), JSON.stringify(sourceTokenizer(tokenizers).toJSON()));
   }
-  const pairs = encodePairs(tokenizer, options.train, task);
-  const config = savedConfig ?? seq2seqConfig(tokenizer.vocabSize, options.model);
+  const pairs = encodePairs(tokenizers, options.train, task);
+  const config =
+    savedConfig ??
+    seq2seqConfig(
+      shared ? tokenizer.vocabSize : { source: sourceTokenizer(tokenizers).vocabSize, target: tokenizer.vocabSize },
+      options.model,
+    );
   const model = createSeq2SeqModel(config, seed);
   const optimizer = new AdamW(parameterGroups(model, { weightDecay }), { lr, betas: [0.9, 0.98] });
   const ids = { padId: tokenizer.padId, bosId: tokenizer.bosId, eosId: tokenizer.eosId };
@@ -133,7 +171,7 @@ export async function trainSeq2Seq(task: Seq2SeqTask, options: Seq2SeqTrainOptio
       ? () => {
           const hyps = generate(
             model,
-            tokenizer,
+            tokenizers,
             evalPairs.map((p) => p.source),
             {
               maxLength: task.maxTargetLength + 1,
@@ -174,6 +212,7 @@ export async function trainSeq2Seq(task: Seq2SeqTask, options: Seq2SeqTrainOptio
       task: task.name,
       totalSteps: steps,
       tokenizer: TOKENIZER_FILE,
+      sourceTokenizer: shared ? undefined : SOURCE_TOKENIZER_FILE,
       maxSourceLength: task.maxSourceLength,
       maxTargetLength: task.maxTargetLength,
       maxLengthRatio: task.maxLengthRatio,
@@ -197,7 +236,7 @@ export async function trainSeq2Seq(task: Seq2SeqTask, options: Seq2SeqTrainOptio
   optimizer.dispose();
   return {
     model: model.eval(),
-    tokenizer,
+    tokenizer: tokenizers,
     config,
     fit,
     steps: fit.step,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadDdtp } from '../../../src/data/ddtp.ts';
+import type { BpeTokenizer } from '../../../src/data/tokenizer.ts';
 import { setThreads } from '../../../src/index.ts';
 import { trainSeq2Seq } from '../../../src/tasks/seq2seq/train.ts';
 import { translationTask } from '../../../src/tasks/translation/task.ts';
@@ -31,7 +32,7 @@ test('a run stopped by its time limit resumes from last.safetensors with the tok
   const second = await trainSeq2Seq(translationTask, { ...common, vocabSize: 500, resume: first.checkpoint! });
   assert.equal(second.fit.stoppedBy, 'steps');
   assert.equal(second.steps, 400);
-  assert.equal(JSON.stringify(second.tokenizer.toJSON()), tokenizerJson);
-  assert.equal(second.tokenizer.vocabSize, 400);
+  assert.equal(JSON.stringify((second.tokenizer as BpeTokenizer).toJSON()), tokenizerJson);
+  assert.equal((second.tokenizer as BpeTokenizer).vocabSize, 400);
   second.model.dispose();
 });
