@@ -11,8 +11,12 @@
 #include <string.h>
 
 #include "args.h"
+#include "attention-slots.h"
 #include "kernels.h"
 #include "pool.h"
+
+static_assert(SLOT_MASK_NONE == MASK_NONE && SLOT_MASK_BOOL == MASK_BOOL && SLOT_MASK_ADDITIVE == MASK_ADDITIVE,
+              "the schema's mask kinds are the kernels'");
 
 typedef struct {
   const char *name;
@@ -47,6 +51,22 @@ typedef struct {
   size_t count;
 } Call;
 
+static int read_heap(napi_env env, napi_value value, Call *call, const char *kernel) {
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  if (napi_get_typedarray_info(env, value, &type, &length, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    char message[200];
+    snprintf(message, sizeof message, "attune native %s: argument 0 must be a Uint8Array over the heap", kernel);
+    napi_throw_type_error(env, NULL, message);
+    return 0;
+  }
+  call->heap = (uint8_t *)data;
+  call->heapBytes = length;
+  return 1;
+}
+
+/** (heap: Uint8Array, args: Float64Array of `expected` slots). */
 static int read_call(napi_env env, napi_callback_info info, Call *call, size_t expected, const char *kernel) {
   size_t argc = 2;
   napi_value argv[2];
@@ -56,16 +76,10 @@ static int read_call(napi_env env, napi_callback_info info, Call *call, size_t e
     napi_throw_type_error(env, NULL, message);
     return 0;
   }
+  if (!read_heap(env, argv[0], call, kernel)) return 0;
   napi_typedarray_type type;
   size_t length;
   void *data;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-    snprintf(message, sizeof message, "attune native %s: argument 0 must be a Uint8Array over the heap", kernel);
-    napi_throw_type_error(env, NULL, message);
-    return 0;
-  }
-  call->heap = (uint8_t *)data;
-  call->heapBytes = length;
   if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float64_array ||
       length < expected) {
     snprintf(message, sizeof message, "attune native %s: argument 1 must be a Float64Array of %zu slots", kernel, expected);
@@ -74,6 +88,46 @@ static int read_call(napi_env env, napi_callback_info info, Call *call, size_t e
   }
   call->args = (const double *)data;
   call->count = length;
+  return 1;
+}
+
+/** (heap: Uint8Array, block: Int32Array of A_SLOT_COUNT slots): the schema's attention block; slots as doubles in call->args. */
+static int read_block(napi_env env, napi_callback_info info, Call *call, double *slots, const char *kernel) {
+  size_t argc = 2;
+  napi_value argv[2];
+  char message[200];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
+    snprintf(message, sizeof message, "attune native %s: expected (heap: Uint8Array, block: Int32Array), got %zu arguments", kernel, argc);
+    napi_throw_type_error(env, NULL, message);
+    return 0;
+  }
+  if (!read_heap(env, argv[0], call, kernel)) return 0;
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array ||
+      length < A_SLOT_COUNT) {
+    snprintf(message, sizeof message, "attune native %s: argument 1 must be an Int32Array of %d slots (the attention block)", kernel,
+             (int)A_SLOT_COUNT);
+    napi_throw_type_error(env, NULL, message);
+    return 0;
+  }
+  const int32_t *block = (const int32_t *)data;
+  for (int i = 0; i < A_SLOT_COUNT; i++) {
+    switch (ATTENTION_SLOT_TYPES[i]) {
+      case SLOT_OFFSET:
+      case SLOT_U32: slots[i] = (double)(uint32_t)block[i]; break;
+      case SLOT_F32: {
+        float f;
+        memcpy(&f, &block[i], sizeof f);
+        slots[i] = f;
+        break;
+      }
+      default: slots[i] = block[i]; break;
+    }
+  }
+  call->args = slots;
+  call->count = A_SLOT_COUNT;
   return 1;
 }
 
@@ -123,27 +177,27 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
 static int read_attention(napi_env env, const Call *call, AttnParams *p, const char *kernel) {
   const double *a = call->args;
   memset(p, 0, sizeof *p);
-  p->B = (int)a[ATT_batch];
-  p->H = (int)a[ATT_numHeads];
-  p->Hk = (int)a[ATT_numKvHeads];
-  p->Nq = (int)a[ATT_queryLength];
-  p->Nk = (int)a[ATT_keyLength];
-  p->keyCapacity = (int)a[ATT_keyCapacity];
-  p->D = (int)a[ATT_headDim];
-  p->scale = (float)a[ATT_scale];
-  p->softcap = (float)a[ATT_softcap];
-  p->dropoutP = (float)a[ATT_dropoutP];
-  p->dropoutKeepScale = a[ATT_dropoutP] < 1 ? (float)(1.0 / (1.0 - a[ATT_dropoutP])) : 0.0f;
-  p->dropoutSeed = (uint32_t)(int64_t)a[ATT_dropoutSeed];
-  p->causal = a[ATT_causal] != 0;
-  p->windowLeft = (int)a[ATT_windowLeft];
-  p->windowRight = (int)a[ATT_windowRight];
-  p->blockRows = (int)a[ATT_blockRows];
-  p->blockCols = (int)a[ATT_blockCols];
-  p->decodeChunk = (int)a[ATT_decodeChunk];
-  p->threads = (int)a[ATT_threads];
-  p->maskKind = (int)a[ATT_maskKind];
-  for (int i = 0; i < 4; i++) p->maskStride[i] = (int64_t)a[ATT_maskStrideBatch + i];
+  p->B = (int)a[A_BATCH];
+  p->H = (int)a[A_NUM_HEADS];
+  p->Hk = (int)a[A_NUM_KV_HEADS];
+  p->Nq = (int)a[A_QUERY_LENGTH];
+  p->Nk = (int)a[A_KEY_LENGTH];
+  p->keyCapacity = (int)a[A_KEY_CAPACITY];
+  p->D = (int)a[A_HEAD_DIM];
+  p->scale = (float)a[A_SCALE];
+  p->softcap = (float)a[A_SOFTCAP];
+  p->dropoutP = (float)a[A_DROPOUT_P];
+  p->dropoutKeepScale = a[A_DROPOUT_P] < 1 ? (float)(1.0 / (1.0 - a[A_DROPOUT_P])) : 0.0f;
+  p->dropoutSeed = (uint32_t)a[A_DROPOUT_SEED];
+  p->causal = a[A_CAUSAL] != 0;
+  p->windowLeft = (int)a[A_WINDOW_LEFT];
+  p->windowRight = (int)a[A_WINDOW_RIGHT];
+  p->blockRows = (int)a[A_BLOCK_ROWS];
+  p->blockCols = (int)a[A_BLOCK_COLS];
+  p->decodeChunk = (int)a[A_DECODE_CHUNK];
+  p->threads = (int)a[A_THREADS];
+  p->maskKind = (int)a[A_MASK_KIND];
+  for (int i = 0; i < 4; i++) p->maskStride[i] = (int64_t)a[A_MASK_STRIDE_BATCH + i];
   char message[200];
   if (p->Hk <= 0 || p->H % p->Hk != 0 || p->D <= 0 || p->keyCapacity < p->Nk) {
     snprintf(message, sizeof message, "attune native %s: bad shape H=%d Hk=%d D=%d Nk=%d capacity=%d", kernel, p->H, p->Hk, p->D, p->Nk,
@@ -156,23 +210,23 @@ static int read_attention(napi_env env, const Call *call, AttnParams *p, const c
   if (a[slot] != 0) {                                                                        \
     if (!(p->field = (type)tensor_at(env, call, slot, elements, kernel, #field))) return 0; \
   }
-  TENSOR(q, ATT_query, qElems, const float *)
-  TENSOR(k, ATT_key, kElems, const float *)
-  TENSOR(v, ATT_value, kElems, const float *)
-  TENSOR(o, ATT_output, qElems, float *)
-  TENSOR(lse, ATT_logSumExp, (double)p->B * p->H * p->Nq, float *)
-  TENSOR(dO, ATT_gradOutput, qElems, const float *)
-  TENSOR(dQ, ATT_gradQuery, qElems, float *)
-  TENSOR(dK, ATT_gradKey, kElems, float *)
-  TENSOR(dV, ATT_gradValue, kElems, float *)
-  TENSOR(alibi, ATT_alibiSlopes, (double)p->H, const float *)
+  TENSOR(q, A_QUERY, qElems, const float *)
+  TENSOR(k, A_KEY, kElems, const float *)
+  TENSOR(v, A_VALUE, kElems, const float *)
+  TENSOR(o, A_OUTPUT, qElems, float *)
+  TENSOR(lse, A_LOG_SUM_EXP, (double)p->B * p->H * p->Nq, float *)
+  TENSOR(dO, A_GRAD_OUTPUT, qElems, const float *)
+  TENSOR(dQ, A_GRAD_QUERY, qElems, float *)
+  TENSOR(dK, A_GRAD_KEY, kElems, float *)
+  TENSOR(dV, A_GRAD_VALUE, kElems, float *)
+  TENSOR(alibi, A_ALIBI_SLOPES, (double)p->H, const float *)
 #undef TENSOR
   if (p->maskKind != MASK_NONE) {
     const int64_t *s = p->maskStride;
     double last = (double)(p->B - 1) * s[0] + (double)(p->H - 1) * s[1] + (double)(p->Nq - 1) * s[2] + (double)(p->Nk - 1) * s[3] + 1;
     /* a bool mask is one byte per element: check it as last/4 floats, rounded up */
     double elements = p->maskKind == MASK_BOOL ? (last + 3) / 4 : last;
-    if (!(p->mask = tensor_at(env, call, ATT_mask, elements, kernel, "mask"))) return 0;
+    if (!(p->mask = tensor_at(env, call, A_MASK, elements, kernel, "mask"))) return 0;
   }
   return 1;
 }
@@ -180,7 +234,8 @@ static int read_attention(napi_env env, const Call *call, AttnParams *p, const c
 #define ATTENTION_ENTRY(js_name, field, kernel, required)                                        \
   static napi_value js_name(napi_env env, napi_callback_info info) {                             \
     Call call;                                                                                   \
-    if (!read_call(env, info, &call, ATTENTION_ARG_COUNT, kernel)) return NULL;                  \
+    double slots[A_SLOT_COUNT];                                                                  \
+    if (!read_block(env, info, &call, slots, kernel)) return NULL;                               \
     AttnParams p;                                                                                \
     if (!read_attention(env, &call, &p, kernel)) return NULL;                                    \
     if (!(required)) return fail(env, "attune native " kernel ": a required tensor is missing"); \
@@ -235,7 +290,6 @@ static napi_value string_array(napi_env env, const char *const *names, int count
 
 #define SLOT_NAME(name) #name,
 static const char *const gemmArgNames[] = {GEMM_ARGS(SLOT_NAME)};
-static const char *const attentionArgNames[] = {ATTENTION_ARGS(SLOT_NAME)};
 #undef SLOT_NAME
 
 static napi_value js_isa(napi_env env, napi_callback_info) {
@@ -266,7 +320,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value layouts;
   napi_create_object(env, &layouts);
   napi_set_named_property(env, layouts, "gemm", string_array(env, gemmArgNames, GEMM_ARG_COUNT));
-  napi_set_named_property(env, layouts, "attention", string_array(env, attentionArgNames, ATTENTION_ARG_COUNT));
+  napi_set_named_property(env, layouts, "attention", string_array(env, ATTENTION_SLOT_NAMES, A_SLOT_COUNT));
   napi_set_named_property(env, exports, "argLayouts", layouts);
   set_fn(env, exports, "gemm", js_gemm);
   set_fn(env, exports, "attentionForward", js_attention_forward);

@@ -51,6 +51,23 @@ function giveUp(reason) {
   process.exit(0);
 }
 
+// native/attention-slots.h is generated from the one schema of the attention
+// parameters (src/backend/attention-schema.ts, plus native's two slots from
+// src/backend/native/attention-block.ts). Without tsx (an install without dev
+// dependencies) the committed header is used as it is.
+try {
+  const { tsImport } = await import('tsx/esm/api');
+  const { renderNativeSlots } = await tsImport('../src/backend/native/attention-block.ts', import.meta.url);
+  const slotsFile = 'native/attention-slots.h';
+  const text = renderNativeSlots();
+  if (!existsSync(slotsFile) || readFileSync(slotsFile, 'utf8') !== text) {
+    writeFileSync(slotsFile, text);
+    console.log(`build-native: wrote ${slotsFile}`);
+  }
+} catch (e) {
+  if (!existsSync('native/attention-slots.h')) giveUp(`cannot generate native/attention-slots.h: ${e.message}`);
+}
+
 if (arch() !== 'x64') giveUp(`the native kernels need x86-64, this is ${arch()}`);
 if (!existsSync(join(nodeInclude, 'node_api.h'))) giveUp(`no Node headers at ${nodeInclude}`);
 

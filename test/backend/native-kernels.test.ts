@@ -6,13 +6,16 @@
 // reason) where the addon is not built: `node scripts/build-native.mjs`.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { ATTENTION_SLOTS } from '../../src/backend/attention-schema.ts';
 import { getBackend, kernelFor, listBackends, registerBackend, withBackend } from '../../src/backend/backend.ts';
 import { jsBackend } from '../../src/backend/js/index.ts';
 import type { MatmulParams } from '../../src/backend/kernels.ts';
 import { loadNativeAddon } from '../../src/backend/native/addon.ts';
-import { ATTENTION_ARGS, GEMM_ARGS } from '../../src/backend/native/args.ts';
+import { GEMM_ARGS } from '../../src/backend/native/args.ts';
+import { NATIVE_ATTENTION_SLOTS, renderNativeSlots } from '../../src/backend/native/attention-block.ts';
 import { NativeBackend } from '../../src/backend/native/index.ts';
 import * as at from '../../src/index.ts';
 import { getHeap, Tensor } from '../../src/tensor/tensor.ts';
@@ -62,10 +65,18 @@ function onEachBuild(threads: number, fn: (isa: string) => void): void {
 }
 
 describe('native backend', { skip }, () => {
-  it('the addon lists the argument slots args.ts fills, in the same order', () => {
+  it('the addon reads the slots args.ts and the attention schema fill, in the same order; attention-slots.h is current', () => {
     const addon = loadNativeAddon();
     assert.deepEqual(addon.argLayouts.gemm, [...GEMM_ARGS]);
-    assert.deepEqual(addon.argLayouts.attention, [...ATTENTION_ARGS]);
+    assert.deepEqual(
+      addon.argLayouts.attention,
+      NATIVE_ATTENTION_SLOTS.map((s) => s.name),
+    );
+    assert.deepEqual(
+      NATIVE_ATTENTION_SLOTS.slice(0, ATTENTION_SLOTS.length).map((s) => s.name),
+      ATTENTION_SLOTS.map((s) => s.name),
+    );
+    assert.equal(readFileSync(new URL('../../native/attention-slots.h', import.meta.url), 'utf8'), renderNativeSlots());
   });
 
   const gemmCase = fc.record({

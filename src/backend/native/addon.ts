@@ -8,12 +8,13 @@ export interface NativeAddon {
   isa(): string;
   /** Switches the kernel build (tests run both); throws where the CPU lacks it. */
   useIsa(name: 'avx512' | 'avx2'): string;
-  /** The argument slots each entry point reads, in order (src/backend/native/args.ts must agree). */
+  /** The slots each entry point reads, in order: args.ts (gemm) and attention-block.ts (attention) must agree. */
   readonly argLayouts: { readonly gemm: readonly string[]; readonly attention: readonly string[] };
   gemm(heap: Uint8Array, args: Float64Array): void;
-  attentionForward(heap: Uint8Array, args: Float64Array): void;
-  attentionBackward(heap: Uint8Array, args: Float64Array): void;
-  attentionDecode(heap: Uint8Array, args: Float64Array): void;
+  /** The attention kernels read the schema's block (attention-block.ts). */
+  attentionForward(heap: Uint8Array, block: Int32Array): void;
+  attentionBackward(heap: Uint8Array, block: Int32Array): void;
+  attentionDecode(heap: Uint8Array, block: Int32Array): void;
   /** Starts or stops pool threads; returns the count now available. */
   setThreads(n: number): number;
 }

@@ -1,6 +1,7 @@
-// The argument slots of the addon's entry points, in the order native/args.h
+// The argument slots of the addon's GEMM entry point, in the order native/args.h
 // lists them (a test compares this with the addon's own `argLayouts`). Each
-// call fills one Float64Array: tensors as byte offsets into the heap.
+// call fills one Float64Array: tensors as byte offsets into the heap. The
+// attention kernels read the schema's block instead (attention-block.ts).
 
 export const GEMM_ARGS = [
   'a',
@@ -21,45 +22,7 @@ export const GEMM_ARGS = [
   'threads',
 ] as const;
 
-export const ATTENTION_ARGS = [
-  'query',
-  'key',
-  'value',
-  'output',
-  'logSumExp',
-  'gradOutput',
-  'gradQuery',
-  'gradKey',
-  'gradValue',
-  'mask',
-  'alibiSlopes',
-  'maskKind',
-  'maskStrideBatch',
-  'maskStrideHead',
-  'maskStrideQuery',
-  'maskStrideKey',
-  'batch',
-  'numHeads',
-  'numKvHeads',
-  'queryLength',
-  'keyLength',
-  'keyCapacity',
-  'headDim',
-  'scale',
-  'softcap',
-  'dropoutP',
-  'dropoutSeed',
-  'causal',
-  'windowLeft',
-  'windowRight',
-  'blockRows',
-  'blockCols',
-  'decodeChunk',
-  'threads',
-] as const;
-
 export type GemmArg = (typeof GEMM_ARGS)[number];
-export type AttentionArg = (typeof ATTENTION_ARGS)[number];
 
 /** An argument block and a typed setter over it (unset slots are 0). */
 export class ArgBlock<Name extends string> {
