@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { toCsv, trialsTable } from '../tune/export.js';
 import type { FrozenTrial } from '../tune/frozen-trial.js';
+import { redactUrl } from '../tune/storage/base.js';
 import { openStorage } from '../tune/storage/open.js';
 import { loadStudy, type Study } from '../tune/study.js';
 
@@ -33,7 +34,7 @@ export async function studyList(storageUrl: string): Promise<void> {
   const storage = await openStorage(storageUrl);
   try {
     const studies = await storage.getAllStudies();
-    if (studies.length === 0) console.log(`no studies in ${storageUrl}`);
+    if (studies.length === 0) console.log(`no studies in ${redactUrl(storageUrl)}`);
     for (const s of studies) {
       const counts = Object.entries(s.stateCounts)
         .map(([k, v]) => `${k} ${v}`)

@@ -27,7 +27,7 @@ export interface OptimizeOptions {
   onStart?: (trial: Trial) => void;
 }
 
-/** Runs trials in this process until nTrials, timeout or abort; returns the trials it finished. */
+/** Runs trials in this process until nTrials, timeout, abort or an exhausted sampler (a full grid); returns the trials it finished. */
 export async function optimizeLocal(study: Study, objective: Objective, options: OptimizeOptions = {}): Promise<FrozenTrial[]> {
   const { nTrials, timeout, signal } = options;
   if (nTrials !== undefined && !(Number.isInteger(nTrials) && nTrials >= 0))
@@ -37,6 +37,10 @@ export async function optimizeLocal(study: Study, objective: Objective, options:
   const done: FrozenTrial[] = [];
   for (let i = 0; ; i++) {
     if (signal?.aborted || Date.now() >= deadline) break;
+    if (study.sampler.isExhausted) {
+      await study.refresh();
+      if (study.isExhausted()) break;
+    }
     if (options.acquire ? !(await options.acquire()) : nTrials !== undefined && i >= nTrials) break;
     const frozen = await runTrial(study, objective, options);
     done.push(frozen);

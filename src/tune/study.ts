@@ -23,6 +23,7 @@ import { RandomSampler } from './samplers/random.js';
 import {
   checkValues,
   DuplicatedStudyError,
+  redactUrl,
   type Storage,
   StudyNotFoundError,
   TrialNotRunningError,
@@ -68,7 +69,7 @@ export async function createStudy(options: StudyOptions & { loadIfExists?: boole
   const storage = await openStorage(options.storage ?? 'memory');
   const directions = options.directions ?? [options.direction ?? 'minimize'];
   let record = await storage.getStudy(options.name);
-  if (record && !options.loadIfExists) throw new DuplicatedStudyError(options.name, storage.url);
+  if (record && !options.loadIfExists) throw new DuplicatedStudyError(options.name, redactUrl(storage.url));
   if (!record) {
     try {
       await storage.createStudy(options.name, directions);
@@ -91,7 +92,7 @@ export async function loadStudy(options: Omit<StudyOptions, 'directions' | 'dire
   const record = await storage.getStudy(options.name);
   if (!record) {
     const names = (await storage.getAllStudies()).map((s) => s.name);
-    throw new StudyNotFoundError(options.name, `${storage.url} (studies: ${names.length ? names.join(', ') : 'none'})`);
+    throw new StudyNotFoundError(options.name, `${redactUrl(storage.url)} (studies: ${names.length ? names.join(', ') : 'none'})`);
   }
   const study = new Study(storage, record.studyId, record.name, record.directions, options);
   await study.refresh();
@@ -101,7 +102,7 @@ export async function loadStudy(options: Omit<StudyOptions, 'directions' | 'dire
 export async function deleteStudy(options: { name: string; storage: Storage | string }): Promise<void> {
   const storage = await openStorage(options.storage);
   const record = await storage.getStudy(options.name);
-  if (!record) throw new StudyNotFoundError(options.name, storage.url);
+  if (!record) throw new StudyNotFoundError(options.name, redactUrl(storage.url));
   await storage.deleteStudy(record.studyId);
 }
 
@@ -198,10 +199,13 @@ export class Study implements StudyView, TrialHost {
     await this.refresh();
     this.startHeartbeat(frozen.trialId);
     const fixed = (frozen.systemAttrs[FIXED_PARAMS_KEY] ?? {}) as Record<string, ParamValue>;
+    const before = structuredClone(frozen.systemAttrs);
     this.sampler.beforeTrial?.(this, frozen);
     const space = this.sampler.inferRelativeSearchSpace(this, frozen);
     const relative = Object.keys(space).length > 0 ? this.sampler.sampleRelative(this, frozen, space) : {};
     const trial = new Trial(this, frozen, fixed, relative, space);
+    // what the sampler wrote on the trial (a grid point's id, ...) is stored so other workers see it
+    persistSystemAttrs(trial, before, frozen.systemAttrs);
     for (const [name, d] of Object.entries(fixedDistributions)) trial.suggest(name, d);
     return trial;
   }
@@ -242,7 +246,16 @@ export class Study implements StudyView, TrialHost {
 
   // TrialHost: what a Trial calls back.
   sampleParam(trial: Trial, name: string, distribution: Distribution): ParamValue {
-    return this.sampler.sampleIndependent(this, trial.snapshot(), name, distribution);
+    const frozen = trial.snapshot();
+    const before = structuredClone(frozen.systemAttrs);
+    const value = this.sampler.sampleIndependent(this, frozen, name, distribution);
+    persistSystemAttrs(trial, before, frozen.systemAttrs);
+    return value;
+  }
+
+  /** True when the sampler has nothing left to propose (a grid fully taken): optimize() stops. */
+  isExhausted(): boolean {
+    return this.sampler.isExhausted?.(this) ?? false;
   }
 
   async pruneCheck(trial: Trial): Promise<boolean> {
@@ -333,6 +346,13 @@ export class Study implements StudyView, TrialHost {
         systemAttrs: { [FIXED_PARAMS_KEY]: t.params, [RETRY_OF_KEY]: [...chain, t.number] },
       });
     }
+  }
+}
+
+/** Writes the system attributes that a sampler added or changed on a trial's snapshot. */
+function persistSystemAttrs(trial: Trial, before: Record<string, unknown>, after: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(after)) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(value)) trial.setSystemAttr(key, value);
   }
 }
 

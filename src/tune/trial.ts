@@ -13,7 +13,8 @@ import {
   sameDistribution,
   validateDistribution,
 } from './distributions.js';
-import { cloneTrial, type FrozenTrial } from './frozen-trial.js';
+import { cloneTrial, type FrozenTrial, type StudyDirection } from './frozen-trial.js';
+import { INTERMEDIATE_VECTORS_KEY } from './pruners/base.js';
 import type { TrialUpdate } from './storage/base.js';
 
 /** Throw this from an objective to stop the trial as PRUNED (Optuna's TrialPruned). */
@@ -26,6 +27,7 @@ export class TrialPruned extends Error {
 
 /** What a Trial needs from its study (implemented by Study). */
 export interface TrialHost {
+  readonly directions: readonly StudyDirection[];
   sampleParam(trial: Trial, name: string, distribution: Distribution): ParamValue;
   pruneCheck(trial: Trial): Promise<boolean>;
   writeTrial(trialId: number, update: TrialUpdate): Promise<void>;
@@ -127,13 +129,28 @@ export class Trial {
     return value;
   }
 
-  /** Records the value of the (first) objective at `step` (an integer >= 0); a repeated step is ignored, as in Optuna. */
-  report(value: number, step: number): void {
+  /**
+   * Records the value of the (first) objective at `step` (an integer >= 0); a repeated step is
+   * ignored, as in Optuna. With several objectives a vector (one value per objective) may be
+   * given: its first value is the intermediate value and the whole vector is kept in
+   * `systemAttrs.intermediate_vectors[step]`, which the pruners compare by domination.
+   */
+  report(value: number | readonly number[], step: number): void {
     if (!Number.isInteger(step) || step < 0) throw new Error(`report: step must be an integer >= 0, got ${step}`);
-    if (typeof value !== 'number') throw new Error(`report: value must be a number, got ${JSON.stringify(value)}`);
+    const n = this.host.directions.length;
+    const vector = typeof value === 'number' ? null : value;
+    if (vector !== null) {
+      if (!Array.isArray(vector) || vector.length !== n || vector.some((v) => typeof v !== 'number'))
+        throw new Error(`report: expected a number or ${n} numbers (one per objective), got ${JSON.stringify(value)}`);
+    } else if (typeof value !== 'number') throw new Error(`report: value must be a number, got ${JSON.stringify(value)}`);
     if (this.frozen.intermediateValues.has(step)) return;
-    this.frozen.intermediateValues.set(step, value);
-    this.write({ intermediateValues: [[step, value]] });
+    const first = vector === null ? (value as number) : vector[0]!;
+    this.frozen.intermediateValues.set(step, first);
+    this.write({ intermediateValues: [[step, first]] });
+    if (vector !== null) {
+      const vectors = (this.frozen.systemAttrs[INTERMEDIATE_VECTORS_KEY] ?? {}) as Record<string, number[]>;
+      this.setSystemAttr(INTERMEDIATE_VECTORS_KEY, { ...vectors, [String(step)]: [...vector] });
+    }
   }
 
   /** Whether the study's pruner would stop this trial now. `if (await trial.shouldPrune()) throw new TrialPruned()`. */

@@ -53,6 +53,11 @@ export interface TrialsSince {
   seq: number;
 }
 
+/** A storage URL fit for messages and pages: a password in `scheme://user:password@host` becomes ***. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][\w+.-]*:\/\/[^:/@?#]*):[^@/?#]*@/i, '$1:***@');
+}
+
 export interface Storage {
   /** A short URL-like description (`memory`, `sqlite:path`, `postgres://host/db`), for messages and worker processes. */
   readonly url: string;

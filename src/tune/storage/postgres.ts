@@ -14,6 +14,7 @@ import {
   encodeValues,
   mergeUpdate,
   NotAStudyDatabaseError,
+  redactUrl,
   rowToTrial,
   SCHEMA_VERSION,
   type Storage,
@@ -82,7 +83,7 @@ export class PostgresStorage implements Storage {
 
   private constructor(url: string, pool: pg.Pool, retryForMs: number) {
     this.url = url;
-    this.where = redact(url);
+    this.where = redactUrl(url);
     this.pool = pool;
     this.retryForMs = retryForMs;
   }
@@ -100,7 +101,7 @@ export class PostgresStorage implements Storage {
         const version = r.rows.length ? Number(r.rows[0].version) : 0;
         if (version > SCHEMA_VERSION) {
           throw new NotAStudyDatabaseError(
-            s.url,
+            s.where,
             `its schema version ${version} is newer than this attune's (${SCHEMA_VERSION}); upgrade attune`,
           );
         }
@@ -379,9 +380,4 @@ function rowToStudy(r: Record<string, string>): StudyRecord {
     systemAttrs: JSON.parse(r.system_attrs!),
     datetimeStart: new Date(Number(r.datetime_start)),
   };
-}
-
-/** The URL without its password, for messages. */
-function redact(url: string): string {
-  return url.replace(/(\/\/[^:/@]+):[^@]*@/, '$1:***@');
 }
