@@ -98,8 +98,12 @@ export function kernelFor<K extends KernelName>(name: K, tensors: readonly (Tens
   return chosen as KernelTable[K];
 }
 
-/** Kernel `name` of backend.fallback, loading that backend on first need; undefined where it lacks it or cannot load. */
-function fallbackKernel<K extends KernelName>(backend: Backend, name: K): KernelTable[K] | undefined {
+/**
+ * Kernel `name` of backend.fallback, loading that backend on first need;
+ * undefined where it lacks it or cannot load. A kernel hands a case it does
+ * not cover to this (then to referenceKernel), never to another backend's code.
+ */
+export function fallbackKernel<K extends KernelName>(backend: Backend, name: K): KernelTable[K] | undefined {
   if (!backend.fallback) return undefined;
   try {
     return resolveBackend(backend.fallback).kernels[name] as KernelTable[K] | undefined;
