@@ -4,6 +4,7 @@
 // B sentences · Ns source length · Nt target length · V vocabulary
 
 import type { Seq2SeqBatch } from '../../data/batching.js';
+import type { PositionKind } from '../../nn/position.js';
 import { Seq2SeqTransformer, type Seq2SeqTransformerConfig } from '../../nn/seq2seq.js';
 import { crossEntropy } from '../../ops/cross-entropy.js';
 import { reshape } from '../../ops/shape.js';
@@ -20,10 +21,22 @@ export interface Seq2SeqModelOptions {
   dropout?: number;
   /** Longest source/target in tokens the position table covers (default 256). */
   maxLength?: number;
+  /** Key/value heads shared by the query heads (default numHeads: MHA; 1: MQA; between: GQA). */
+  numKvHeads?: number;
+  /** Width of one head (default dim / numHeads). */
+  headDim?: number;
+  /** Self-attention window [left, right] or one number for both; −1 = unbounded (default). */
+  window?: number | readonly [number, number];
+  /** 'sinusoidal' (default), 'learned', 'rope', 'alibi' or 'none'. */
+  position?: PositionKind;
+  /** Dropout on the attention weights (default 0). */
+  attentionDropout?: number;
 }
 
+type AttentionKnobs = 'numKvHeads' | 'headDim' | 'window';
+
 /** 3+3 layers, width 256, 4 heads, FFN 1024, dropout 0.1, one shared vocabulary with tied embeddings. */
-export const DEFAULT_MODEL: Required<Seq2SeqModelOptions> = {
+export const DEFAULT_MODEL: Required<Omit<Seq2SeqModelOptions, AttentionKnobs>> = {
   dim: 256,
   numHeads: 4,
   encoderLayers: 3,
@@ -31,6 +44,8 @@ export const DEFAULT_MODEL: Required<Seq2SeqModelOptions> = {
   ffnDim: 1024,
   dropout: 0.1,
   maxLength: 256,
+  position: 'sinusoidal',
+  attentionDropout: 0,
 };
 
 /** The model config for one shared vocabulary (a size) or separate ones ({ source, target } sizes, separate embeddings). */
@@ -49,9 +64,13 @@ export function seq2seqConfig(
     decoderLayers: o.decoderLayers,
     ffnDim: o.ffnDim,
     dropout: o.dropout,
-    attentionDropout: 0,
+    // only the knobs that were set, so a default config reads as before
+    ...(o.numKvHeads !== undefined && { numKvHeads: o.numKvHeads }),
+    ...(o.headDim !== undefined && { headDim: o.headDim }),
+    ...(o.window !== undefined && { window: o.window }),
+    attentionDropout: o.attentionDropout,
     maxLength: o.maxLength,
-    position: 'sinusoidal',
+    position: o.position,
     norm: 'layer',
     normFirst: true,
     shareEmbeddings: !separate,
