@@ -24,10 +24,13 @@ typedef struct {
   int (*attentionForward)(const AttnParams *);
   int (*attentionBackward)(const AttnParams *);
   int (*attentionDecode)(const AttnParams *);
+  int (*rows)(const RowParams *);
 } Isa;
 
-static const Isa isa_avx512 = {"avx512", gemm_avx512, attention_forward_avx512, attention_backward_avx512, attention_decode_avx512};
-static const Isa isa_avx2 = {"avx2", gemm_avx2, attention_forward_avx2, attention_backward_avx2, attention_decode_avx2};
+static const Isa isa_avx512 = {"avx512", gemm_avx512, attention_forward_avx512, attention_backward_avx512, attention_decode_avx512,
+                                  row_kernel_avx512};
+static const Isa isa_avx2 = {"avx2", gemm_avx2, attention_forward_avx2, attention_backward_avx2, attention_decode_avx2,
+                                row_kernel_avx2};
 static const Isa *isa = NULL;
 
 #define CHECK(call)                                                 \
@@ -173,6 +176,41 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value js_rows(napi_env env, napi_callback_info info) {
+  Call call;
+  if (!read_call(env, info, &call, ROW_ARG_COUNT, "rows")) return NULL;
+  const double *a = call.args;
+  RowParams p;
+  memset(&p, 0, sizeof p);
+  p.op = (int)a[ROW_op];
+  p.rows = (int)a[ROW_rows];
+  p.cols = (int)a[ROW_cols];
+  p.flag = a[ROW_flag] != 0;
+  p.eps = (float)a[ROW_eps];
+  p.threads = (int)a[ROW_threads];
+  if (p.op < ROW_SOFTMAX || p.op > ROW_NORM_GRAD) return fail(env, "attune native rows: unknown op");
+  const double matrix = (double)p.rows * p.cols, row = p.cols, column = p.rows;
+#define ROW_TENSOR(field, slot, elements, type, required)                                    \
+  if (a[slot] == 0 && (required)) return fail(env, "attune native rows: " #field " is required"); \
+  if (a[slot] != 0) {                                                                         \
+    if (!(p.field = (type)tensor_at(env, &call, slot, elements, "rows", #field))) return NULL; \
+  }
+  const int sm = p.op == ROW_SOFTMAX, smg = p.op == ROW_SOFTMAX_GRAD, nf = p.op == ROW_NORM, ng = p.op == ROW_NORM_GRAD;
+  ROW_TENSOR(x, ROW_x, matrix, const float *, sm || nf || ng)
+  ROW_TENSOR(y, ROW_y, matrix, float *, sm || smg || nf)
+  ROW_TENSOR(dy, ROW_dy, matrix, const float *, smg || ng)
+  ROW_TENSOR(dx, ROW_dx, matrix, float *, smg || ng)
+  ROW_TENSOR(gamma, ROW_gamma, row, const float *, nf || ng)
+  ROW_TENSOR(beta, ROW_beta, row, const float *, 0)
+  ROW_TENSOR(mean, ROW_mean, column, float *, nf || ng)
+  ROW_TENSOR(rstd, ROW_rstd, column, float *, nf || ng)
+  ROW_TENSOR(dgamma, ROW_dgamma, row, float *, ng)
+  ROW_TENSOR(dbeta, ROW_dbeta, row, float *, 0)
+#undef ROW_TENSOR
+  if (isa->rows(&p) != 0) return fail(env, "attune native rows: out of memory for scratch");
+  return NULL;
+}
+
 /** Reads the attention slots; tensors that are absent (offset 0) stay NULL. */
 static int read_attention(napi_env env, const Call *call, AttnParams *p, const char *kernel) {
   const double *a = call->args;
@@ -290,6 +328,7 @@ static napi_value string_array(napi_env env, const char *const *names, int count
 
 #define SLOT_NAME(name) #name,
 static const char *const gemmArgNames[] = {GEMM_ARGS(SLOT_NAME)};
+static const char *const rowArgNames[] = {ROW_ARGS(SLOT_NAME)};
 #undef SLOT_NAME
 
 static napi_value js_isa(napi_env env, napi_callback_info) {
@@ -320,12 +359,14 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value layouts;
   napi_create_object(env, &layouts);
   napi_set_named_property(env, layouts, "gemm", string_array(env, gemmArgNames, GEMM_ARG_COUNT));
+  napi_set_named_property(env, layouts, "rows", string_array(env, rowArgNames, ROW_ARG_COUNT));
   napi_set_named_property(env, layouts, "attention", string_array(env, ATTENTION_SLOT_NAMES, A_SLOT_COUNT));
   napi_set_named_property(env, exports, "argLayouts", layouts);
   set_fn(env, exports, "gemm", js_gemm);
   set_fn(env, exports, "attentionForward", js_attention_forward);
   set_fn(env, exports, "attentionBackward", js_attention_backward);
   set_fn(env, exports, "attentionDecode", js_attention_decode);
+  set_fn(env, exports, "rows", js_rows);
   set_fn(env, exports, "setThreads", js_set_threads);
   set_fn(env, exports, "useIsa", js_use_isa);
   set_fn(env, exports, "isa", js_isa);

@@ -9,6 +9,14 @@
 #define GEMM_ARGS(X) \
   X(a) X(b) X(c) X(batch) X(M) X(N) X(K) X(batchStrideA) X(batchStrideB) X(transA) X(transB) X(accumulate) X(mc) X(kc) X(nc) X(threads)
 
+/* The row kernels (softmax, norms and their gradients): tensors absent are 0. */
+#define ROW_ARGS(X) \
+  X(op) X(x) X(y) X(dy) X(dx) X(gamma) X(beta) X(mean) X(rstd) X(dgamma) X(dbeta) X(rows) X(cols) X(flag) X(eps) X(threads)
+
+#define SLOT_ENUM(name) ROW_##name,
+enum RowArg { ROW_ARGS(SLOT_ENUM) ROW_ARG_COUNT };
+#undef SLOT_ENUM
+
 #define SLOT_ENUM(name) GEMM_##name,
 enum GemmArg { GEMM_ARGS(SLOT_ENUM) GEMM_ARG_COUNT };
 #undef SLOT_ENUM

@@ -41,12 +41,25 @@ typedef struct {
   int threads;
 } AttnParams;
 
+enum { ROW_SOFTMAX = 0, ROW_SOFTMAX_GRAD = 1, ROW_NORM = 2, ROW_NORM_GRAD = 3 };
+
+/* Row kernels over [rows, cols] (the last axis): softmax (flag: log-softmax) and its gradient,
+   LayerNorm (flag: RMSNorm) and its gradient. Unused tensors are NULL. */
+typedef struct {
+  int op, rows, cols, flag;
+  float eps;
+  const float *x, *dy, *gamma, *beta;
+  float *y, *dx, *mean, *rstd, *dgamma, *dbeta;
+  int threads;
+} RowParams;
+
 /* Scratch is malloc'd by the kernels (kept between calls); each returns 0, or −1 when out of memory. */
 #define ISA_DECLS(S)                                   \
   int gemm_##S(const GemmParams *p);                    \
   int attention_forward_##S(const AttnParams *p);     \
   int attention_backward_##S(const AttnParams *p);    \
-  int attention_decode_##S(const AttnParams *p);
+  int attention_decode_##S(const AttnParams *p);  \
+  int row_kernel_##S(const RowParams *p);
 
 ISA_DECLS(avx512)
 ISA_DECLS(avx2)

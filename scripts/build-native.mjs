@@ -21,7 +21,7 @@ const cxx = process.env.CXX || 'c++';
 const nodeInclude = join(dirname(dirname(process.execPath)), 'include', 'node');
 
 /** Compiled once per ISA, each with its own flags. */
-const isaSources = ['gemm.cc', 'attention.cc', 'attention-decode.cc', 'attention-backward.cc', 'elementwise.cc'].filter((f) =>
+const isaSources = ['gemm.cc', 'attention.cc', 'attention-decode.cc', 'attention-backward.cc', 'rows.cc'].filter((f) =>
   existsSync(join('native', f)),
 );
 /** Compiled once, for any x86-64. */

@@ -14,7 +14,7 @@ import { getBackend, kernelFor, listBackends, registerBackend, withBackend } fro
 import { jsBackend } from '../../src/backend/js/index.ts';
 import type { MatmulParams } from '../../src/backend/kernels.ts';
 import { loadNativeAddon } from '../../src/backend/native/addon.ts';
-import { GEMM_ARGS } from '../../src/backend/native/args.ts';
+import { GEMM_ARGS, ROW_ARGS } from '../../src/backend/native/args.ts';
 import { NATIVE_ATTENTION_SLOTS, renderNativeSlots } from '../../src/backend/native/attention-block.ts';
 import { NativeBackend } from '../../src/backend/native/index.ts';
 import * as at from '../../src/index.ts';
@@ -50,7 +50,8 @@ after(() => {
 /** Runs fn on each ISA build with n threads and every kernel's work split even when tiny. */
 function onEachBuild(threads: number, fn: (isa: string) => void): void {
   const n = native as NativeBackend;
-  for (const kernel of ['matmul', 'attentionForward', 'attentionBackward', 'attentionDecode']) n.settings.setDefaults(kernel, { grain: 1 });
+  for (const kernel of ['matmul', 'attentionForward', 'attentionBackward', 'attentionDecode', 'rows'])
+    n.settings.setDefaults(kernel, { grain: 1 });
   n.setThreads(threads);
   try {
     for (const isa of ISAS) {
@@ -68,6 +69,7 @@ describe('native backend', { skip }, () => {
   it('the addon reads the slots args.ts and the attention schema fill, in the same order; attention-slots.h is current', () => {
     const addon = loadNativeAddon();
     assert.deepEqual(addon.argLayouts.gemm, [...GEMM_ARGS]);
+    assert.deepEqual(addon.argLayouts.rows, [...ROW_ARGS]);
     assert.deepEqual(
       addon.argLayouts.attention,
       NATIVE_ATTENTION_SLOTS.map((s) => s.name),
@@ -295,6 +297,71 @@ describe('native backend', { skip }, () => {
     const o = Array.from(out.view());
     assert.ok(o.every(Number.isFinite));
     for (let h = 0; h < 2; h++) assert.deepEqual(o.slice((h * 9 + 4) * 16, (h * 9 + 5) * 16), new Array(16).fill(0));
+  });
+
+  it('row kernels (softmax, log-softmax, LayerNorm, RMSNorm and gradients) match the reference on both builds, 1 and 2 threads', () => {
+    const n = native as NativeBackend;
+    const js = jsBackend.kernels;
+    for (const threads of [1, 2]) {
+      onEachBuild(threads, (isa) => {
+        for (const [rows, cols, offset] of [
+          [1, 1, 0],
+          [3, 17, 0],
+          [70, 33, 1000],
+          [5, 300, -20],
+        ]) {
+          at.tidy(() => {
+            const x = at.addScalar(at.mulScalar(at.randn([rows, cols], { seed: rows + cols }), 3), offset);
+            const dy = at.randn([rows, cols], { seed: 7 });
+            const gamma = at.randn([cols], { seed: 8 });
+            const beta = at.randn([cols], { seed: 9 });
+            const label = `${isa} ${threads}T [${rows}, ${cols}] +${offset}`;
+            const run = (k: typeof js, f: (k: typeof js, outs: Tensor[]) => void, shapes: number[][]) => {
+              const outs = shapes.map((shape) => at.zeros(shape));
+              f(k, outs);
+              return outs.map((t) => Float64Array.from(t.view()));
+            };
+            for (const log of [false, true]) {
+              const axis = { outer: rows, axisSize: cols, inner: 1, log };
+              const [y] = run(n.kernels as typeof js, (k, [o]) => k.softmax?.(x, o as Tensor, axis), [[rows, cols]]);
+              const [yRef] = run(js, (k, [o]) => k.softmax?.(x, o as Tensor, axis), [[rows, cols]]);
+              assertClose(y as Float64Array, yRef as Float64Array, 1e-5, 1e-6, `softmax log=${log} ${label}`);
+              const yT = at.tensor(Float32Array.from(yRef as Float64Array), [rows, cols]);
+              const [dx] = run(n.kernels as typeof js, (k, [o]) => k.softmaxGrad?.(yT, dy, o as Tensor, axis), [[rows, cols]]);
+              const [dxRef] = run(js, (k, [o]) => k.softmaxGrad?.(yT, dy, o as Tensor, axis), [[rows, cols]]);
+              assertClose(dx as Float64Array, dxRef as Float64Array, 1e-4, 1e-5, `softmaxGrad log=${log} ${label}`);
+            }
+            for (const rms of [false, true]) {
+              const p = { rows, cols, eps: 1e-5, rms };
+              const b = rms ? null : beta;
+              const shapes = [[rows, cols], [rows], [rows]];
+              const got = run(
+                n.kernels as typeof js,
+                (k, [o, m, r]) => k.norm?.(x, gamma, b, o as Tensor, m as Tensor, r as Tensor, p),
+                shapes,
+              );
+              const want = run(js, (k, [o, m, r]) => k.norm?.(x, gamma, b, o as Tensor, m as Tensor, r as Tensor, p), shapes);
+              assertClose(got[0] as Float64Array, want[0] as Float64Array, 1e-4, 1e-4, `norm rms=${rms} ${label}`);
+              assertClose(got[2] as Float64Array, want[2] as Float64Array, 1e-5, 1e-6, `rstd rms=${rms} ${label}`);
+              const mean = at.tensor(Float32Array.from(want[1] as Float64Array), [rows]);
+              const rstd = at.tensor(Float32Array.from(want[2] as Float64Array), [rows]);
+              const gshapes = [[rows, cols], [cols], [cols]];
+              const grad = (k: typeof js) =>
+                run(
+                  k,
+                  (kk, [dx, dg, db]) => kk.normGrad?.(x, gamma, mean, rstd, dy, dx as Tensor, dg as Tensor, rms ? null : (db as Tensor), p),
+                  gshapes,
+                );
+              const [gx, gg, gb] = grad(n.kernels as typeof js);
+              const [rx, rg, rb] = grad(js);
+              assertClose(gx as Float64Array, rx as Float64Array, 1e-3, 1e-4, `normGrad dx rms=${rms} ${label}`);
+              assertClose(gg as Float64Array, rg as Float64Array, 1e-4, 1e-4 * rows, `normGrad dgamma rms=${rms} ${label}`);
+              if (!rms) assertClose(gb as Float64Array, rb as Float64Array, 1e-4, 1e-4 * rows, `normGrad dbeta ${label}`);
+            }
+          });
+        }
+      });
+    }
   });
 
   it('a kernel native lacks comes from the wasm backend through the registry (then js)', () => {

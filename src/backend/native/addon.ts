@@ -9,8 +9,10 @@ export interface NativeAddon {
   /** Switches the kernel build (tests run both); throws where the CPU lacks it. */
   useIsa(name: 'avx512' | 'avx2'): string;
   /** The slots each entry point reads, in order: args.ts (gemm) and attention-block.ts (attention) must agree. */
-  readonly argLayouts: { readonly gemm: readonly string[]; readonly attention: readonly string[] };
+  readonly argLayouts: { readonly gemm: readonly string[]; readonly rows: readonly string[]; readonly attention: readonly string[] };
   gemm(heap: Uint8Array, args: Float64Array): void;
+  /** Softmax, log-softmax, LayerNorm, RMSNorm and their gradients over rows (args.ts ROW_ARGS). */
+  rows(heap: Uint8Array, args: Float64Array): void;
   /** The attention kernels read the schema's block (attention-block.ts). */
   attentionForward(heap: Uint8Array, block: Int32Array): void;
   attentionBackward(heap: Uint8Array, block: Int32Array): void;

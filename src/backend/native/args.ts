@@ -22,6 +22,26 @@ export const GEMM_ARGS = [
   'threads',
 ] as const;
 
+/** The row kernels' slots (native/args.h ROW_ARGS). */
+export const ROW_ARGS = [
+  'op',
+  'x',
+  'y',
+  'dy',
+  'dx',
+  'gamma',
+  'beta',
+  'mean',
+  'rstd',
+  'dgamma',
+  'dbeta',
+  'rows',
+  'cols',
+  'flag',
+  'eps',
+  'threads',
+] as const;
+
 export type GemmArg = (typeof GEMM_ARGS)[number];
 
 /** An argument block and a typed setter over it (unset slots are 0). */

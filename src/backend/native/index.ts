@@ -10,6 +10,7 @@ import type { KernelSettings } from '../settings.js';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
 import { attentionKernels } from './attention.js';
 import { matmulKernel } from './matmul.js';
+import { rowKernels } from './rows.js';
 import { nativeBuildId, nativeKernelSettings } from './settings.js';
 
 export class NativeBackend implements Backend {
@@ -31,6 +32,7 @@ export class NativeBackend implements Backend {
     this.kernels = {
       matmul: matmulKernel(addon, this.settings, maxThreads),
       ...attentionKernels(addon, this.settings, maxThreads),
+      ...rowKernels(addon, this.settings, () => this, maxThreads),
     };
   }
 

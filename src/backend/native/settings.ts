@@ -52,7 +52,14 @@ const matmul: TunableKernel<never> = {
   }),
 };
 
-export const NATIVE_TUNABLE_KERNELS = { attentionForward, attentionBackward, attentionDecode, matmul } as const;
+/** The row kernels' (softmax, norms) elements per extra thread: one device-wide record, no key. */
+const rows: TunableKernel<never> = {
+  defaults: { grain: 1 << 15 },
+  key: () => '*',
+  space: (): SettingsSpace => ({ grain: [1 << 13, 1 << 14, 1 << 15, 1 << 16, 1 << 17] }),
+};
+
+export const NATIVE_TUNABLE_KERNELS = { attentionForward, attentionBackward, attentionDecode, matmul, rows } as const;
 export type NativeTunableKernel = keyof typeof NATIVE_TUNABLE_KERNELS;
 
 export function nativeKernelSettings(build: string, threads: () => number): KernelSettings {
