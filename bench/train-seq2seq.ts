@@ -4,18 +4,19 @@
 //  - training: target tokens per second of one update (forward, backward,
 //    clipping, AdamW) on a fixed batch of random ids, B = 64 pairs of 16
 //    source and 16 target tokens (DDTP synopses average ~11 tokens a side);
-//    attune (wasm) and PyTorch on CPU (Debian's python3-torch, bench/
+//    attune (its default backend — native where the addon loads — and wasm)
+//    and PyTorch on CPU (Debian's python3-torch, bench/
 //    seq2seq_torch.py, the same model and batch) at 1 and 2 threads, each in
 //    its own child process. PyTorch runs at its best (DESIGN.md, "PyTorch as
 //    a peer"): OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for its command
 //    alone, OPENBLAS_NUM_THREADS set to the thread count; it reports the BLAS
 //    library it loaded and OpenBLAS's kernel.
-//  - decoding (attune, 2 threads): sentences per second, greedy and beam 4,
+//  - decoding (attune's default backend, 2 threads): sentences per second, greedy and beam 4,
 //    batch 1 and 32, 24 generated tokens per sentence (an untrained model
 //    with </s> disabled, so every sentence has the same length), on the KV
 //    cache; and the same without the cache, for the ratio.
 //   npm run bench -- train-seq2seq [--quick]   → table, target, bench/results/train-seq2seq.json
-//   node --import tsx bench/train-seq2seq.ts --child profile THREADS STEPS   → time per kernel of a step
+//   node --import tsx bench/train-seq2seq.ts --child profile THREADS STEPS [BACKEND]   → time per kernel of a step
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../src/index.js';
 import { noGrad } from '../src/autograd/tape.js';
-import { getBackend } from '../src/backend/backend.js';
+import { getBackend, setBackend } from '../src/backend/backend.js';
 import { collate } from '../src/data/batching.js';
 import { AdamW } from '../src/optim/adamw.js';
 import { clipGradNorm } from '../src/optim/clip.js';
@@ -88,7 +89,7 @@ function childTrain(threads: number, steps: number): void {
   const m = median(times);
   console.log(
     JSON.stringify({
-      system: 'attune-wasm',
+      system: `attune-${getBackend().name}`,
       threads: getBackend().threads,
       tokensPerSecond: (BATCH * TGT) / m,
       medianStepSeconds: m,
@@ -154,6 +155,11 @@ function childProfile(threads: number, steps: number): void {
   for (let i = 0; i < steps; i++) step();
   const total = (performance.now() - t0) / steps;
   on = false;
+  let kernelMs = 0;
+  for (const { ms } of spent.values()) kernelMs += ms;
+  console.log(
+    `${getBackend().name}, ${getBackend().threads} thread(s): kernels ${(kernelMs / steps).toFixed(0)} ms/step, outside kernels ${(total - kernelMs / steps).toFixed(0)}`,
+  );
   console.log(
     `${total.toFixed(0)} ms/step: ${Object.entries(phases)
       .map(([k, v]) => `${k} ${(v / steps).toFixed(0)}`)
@@ -200,7 +206,7 @@ function childDecode(threads: number, repeats: number): void {
       }
     }
   }
-  console.log(JSON.stringify({ system: 'attune-wasm', threads: getBackend().threads, decode: rows }));
+  console.log(JSON.stringify({ system: `attune-${getBackend().name}`, threads: getBackend().threads, decode: rows }));
 }
 
 interface Row {
@@ -221,8 +227,15 @@ function child(label: string, command: string, args: string[], env: NodeJS.Proce
   }
 }
 
+/** attune's default backend in Node (native where its addon loads), then wasm for comparison. */
+function attuneBackends(): string[] {
+  const name = getBackend().name;
+  return name === 'wasm' ? ['wasm'] : [name, 'wasm'];
+}
+
 function parent(): void {
   const steps = quick ? 3 : 20;
+  const backends = attuneBackends();
   const self = path.join(here, 'train-seq2seq.ts');
   const machine = machineInfo();
   console.log(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverage.map((l) => l.toFixed(2))}`);
@@ -233,8 +246,19 @@ function parent(): void {
   }
   const rows: Row[] = [];
   for (const threads of [1, 2]) {
-    const r = child(`attune ${threads}T`, process.execPath, ['--import', 'tsx', self, '--child', 'train', String(threads), String(steps)]);
-    if (r) rows.push(r);
+    for (const backend of backends) {
+      const r = child(`attune ${backend} ${threads}T`, process.execPath, [
+        '--import',
+        'tsx',
+        self,
+        '--child',
+        'train',
+        String(threads),
+        String(steps),
+        backend,
+      ]);
+      if (r) rows.push(r);
+    }
     if (existsSync(python)) {
       const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
       delete env.OPENBLAS_CORETYPE;
@@ -266,19 +290,32 @@ function parent(): void {
   }
   const rate = (system: string, threads: number) =>
     rows.find((r) => r.system === system && r.threads === threads)?.tokensPerSecond ?? Number.NaN;
-  const targets = [
-    { label: 'attune 2T / PyTorch 2T', value: rate('attune-wasm', 2) / rate('pytorch-cpu', 2), goal: 1 },
-    { label: 'attune 1T / PyTorch 1T', value: rate('attune-wasm', 1) / rate('pytorch-cpu', 1), goal: null },
-  ];
+  const targets = backends.flatMap((backend) => [
+    {
+      label: `attune ${backend} 2T / PyTorch 2T`,
+      value: rate(`attune-${backend}`, 2) / rate('pytorch-cpu', 2),
+      goal: backend === backends[0] ? 1 : null,
+    },
+    { label: `attune ${backend} 1T / PyTorch 1T`, value: rate(`attune-${backend}`, 1) / rate('pytorch-cpu', 1), goal: null },
+  ]);
   console.log('\nTarget (ratios from this run)');
   for (const t of targets) {
     console.log(
-      `  ${t.label.padEnd(26)} ${t.value.toFixed(2)}×${t.goal ? `  (target ≥ ${t.goal}: ${t.value >= t.goal ? 'met' : 'NOT met'})` : ''}`,
+      `  ${t.label.padEnd(32)} ${t.value.toFixed(2)}×${t.goal ? `  (target ≥ ${t.goal}: ${t.value >= t.goal ? 'met' : 'NOT met'})` : ''}`,
     );
   }
-  const decode = child('attune decode', process.execPath, ['--import', 'tsx', self, '--child', 'decode', '2', String(quick ? 1 : 5)]);
+  const decode = child('attune decode', process.execPath, [
+    '--import',
+    'tsx',
+    self,
+    '--child',
+    'decode',
+    '2',
+    String(quick ? 1 : 5),
+    backends[0],
+  ]);
   if (decode) {
-    console.log('\nDecoding, attune 2 threads, 24 tokens per sentence (sentences/s)');
+    console.log(`\nDecoding, attune (${backends[0]}) 2 threads, 24 tokens per sentence (sentences/s)`);
     console.log(`${'batch'.padStart(5)} ${'search'.padEnd(8)} ${'KV cache'.padStart(10)} ${'no cache'.padStart(10)}`);
     const d = decode.decode as Record<string, number>[];
     for (const batch of [1, 32]) {
@@ -303,7 +340,8 @@ function parent(): void {
 
 const at = process.argv.indexOf('--child');
 if (at >= 0) {
-  const [kind, a, b] = process.argv.slice(at + 1);
+  const [kind, a, b, backend] = process.argv.slice(at + 1);
+  if (backend) setBackend(backend);
   if (kind === 'train') childTrain(Number(a), Number(b));
   else if (kind === 'profile') childProfile(Number(a), Number(b));
   else childDecode(Number(a), Number(b));
