@@ -8,21 +8,36 @@ import { openStorage } from '../tune/storage/open.js';
 import { loadStudy } from '../tune/study.js';
 import { Dashboard } from '../viz/dashboard-server.js';
 import { renderStudyReport } from '../viz/report.js';
+import { bestTrialAttention } from '../viz/trial-attention.js';
 import { exitTwoOnUsageErrors, numberOption, usageError } from './options.js';
 
-const DEFAULT_STORAGE = 'sqlite:attune-studies.db';
+import { DEFAULT_STORAGE } from './study.js';
 
-/** Writes the report of one study to `out` and returns the path. */
-export async function writeStudyReport(name: string, storage: string, out: string): Promise<string> {
+/**
+ * Writes the report of one study to `out` and returns the path. The best trial's attention maps
+ * are drawn when a trial kept its checkpoint (`attune tune` saves them); a checkpoint that fails
+ * to load is reported through `warn` and the report is written without the maps.
+ */
+export async function writeStudyReport(
+  name: string,
+  storage: string,
+  out: string,
+  warn: (line: string) => void = (line) => console.warn(line),
+): Promise<string> {
   const study = await loadStudy({ name, storage });
   try {
-    const names = (await study.storage.getStudy(name))?.userAttrs.objectiveNames;
-    const html = renderStudyReport({
-      name: study.name,
-      directions: study.directions,
-      trials: study.trials,
-      objectiveNames: Array.isArray(names) ? names.map(String) : undefined,
-    });
+    const attr = (await study.storage.getStudy(name))?.userAttrs.objectiveNames;
+    const objectiveNames = Array.isArray(attr) ? attr.map(String) : undefined;
+    let attention: ReturnType<typeof bestTrialAttention> = null;
+    try {
+      attention = bestTrialAttention(study.trials, study.directions, objectiveNames);
+    } catch (e) {
+      warn(`report: no attention maps: ${(e as Error).message}`);
+    }
+    const html = renderStudyReport(
+      { name: study.name, directions: study.directions, trials: study.trials, objectiveNames },
+      attention ? { bestTrialAttention: attention.maps, bestTrialCaption: attention.caption } : {},
+    );
     writeFileSync(out, html);
     return out;
   } finally {

@@ -13,6 +13,7 @@ export const METRICS: Record<string, { direction: StudyDirection; unit: string; 
   latency: { direction: 'minimize', unit: 'ms', help: 'measured inference time per item on this machine' },
   memory: { direction: 'minimize', unit: 'bytes', help: 'peak tensor memory of one inference' },
   params: { direction: 'minimize', unit: '', help: 'parameter count' },
+  attentionParams: { direction: 'minimize', unit: '', help: 'parameters of the attention layers (query, key, value, output)' },
 };
 
 /** Where a trial keeps its measured metrics. */

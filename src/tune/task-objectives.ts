@@ -1,38 +1,59 @@
 // The objectives of `attune tune <task>`: sample an attention design from the task's space, train
-// the task's model briefly, then measure quality on the validation split, inference latency on
-// this machine (real kernels, median of repeated runs), peak tensor memory and parameters. The
-// export `taskWorker` is the factory a worker process loads (worker-protocol.ts).
+// the task's model briefly (reporting validation quality at each evaluation, so the pruner can
+// stop a hopeless design early), then measure quality on the validation split, inference
+// latency on this machine (real kernels, median of repeated runs), peak tensor memory,
+// parameters and attention parameters. The trained model is saved per trial for the report.
+// The export `taskWorker` is the factory a worker process loads (worker-protocol.ts).
 
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { noGrad } from '../autograd/tape.js';
+import { setBackend } from '../backend/backend.js';
 import { setThreads } from '../backend/setup.js'; // also registers the backends (a worker process has no other entry)
+import { padSequences } from '../data/batching.js';
 import { fashionMnistDir, loadFashionMnist } from '../data/fashion-mnist.js';
+import type { TextPair } from '../data/pairs.js';
+import { trainBpe } from '../data/tokenizer-train.js';
 import type { PositionKind } from '../nn/position.js';
+import type { Seq2SeqTransformer } from '../nn/seq2seq.js';
 import { imageTensor } from '../tasks/image/data.js';
 import { createImageModel } from '../tasks/image/model.js';
 import { trainImageClassifier } from '../tasks/image/train.js';
-import { generate } from '../tasks/seq2seq/generate.js';
+import { encodeSource } from '../tasks/seq2seq/generate.js';
+import { greedySearch } from '../tasks/seq2seq/search.js';
+import { TransformerStepDecoder } from '../tasks/seq2seq/step-decoder.js';
 import { type Seq2SeqTask, trainSeq2Seq } from '../tasks/seq2seq/train.js';
+import { sourceTokenizer, type Tokenizers, targetTokenizer } from '../tasks/seq2seq/vocabulary.js';
 import { loadSummarizationData, summarizationTask } from '../tasks/summarization/task.js';
 import { loadTranslationData, translationTask } from '../tasks/translation/task.js';
 import { tidy } from '../tensor/scope.js';
-import { getHeap } from '../tensor/tensor.js';
+import { attentionParameters, medianMs, peakBytes } from './measure.js';
 import { type Constraint, constraintsFunc, METRICS_ATTR } from './objectives.js';
+import { SuccessiveHalvingPruner } from './pruners/asha.js';
+import type { Pruner } from './pruners/base.js';
+import { HyperbandPruner } from './pruners/hyperband.js';
+import { MedianPruner } from './pruners/median.js';
+import { NopPruner } from './pruners/nop.js';
 import { NSGAIISampler } from './samplers/nsga2.js';
 import { RandomSampler } from './samplers/random.js';
 import { TPESampler } from './samplers/tpe.js';
 import { loadSearchSpace, type SearchSpace, suggestSpace } from './search-space.js';
-import { attentionDesign, PRESET_SPACES } from './spaces/attention.js';
-import type { Trial } from './trial.js';
+import { type AttentionDesign, attentionDesign, PRESET_SPACES, QUICK_SPACES } from './spaces/attention.js';
+import { type Trial, TrialPruned } from './trial.js';
+import { CHECKPOINT_ATTR, trialCheckpointDir } from './trial-checkpoints.js';
 import type { WorkerBundle } from './worker-protocol.js';
 
 export const TUNE_TASKS = ['image', 'translation', 'summarization'] as const;
 export type TuneTask = (typeof TUNE_TASKS)[number];
 
 export const TASK_METRICS: Record<TuneTask, string[]> = {
-  image: ['accuracy', 'latency', 'memory', 'params'],
-  translation: ['bleu', 'latency', 'memory', 'params'],
-  summarization: ['rougeL', 'latency', 'memory', 'params'],
+  image: ['accuracy', 'latency', 'memory', 'params', 'attentionParams'],
+  translation: ['bleu', 'latency', 'memory', 'params', 'attentionParams'],
+  summarization: ['rougeL', 'latency', 'memory', 'params', 'attentionParams'],
 };
+
+export const PRUNERS = ['median', 'asha', 'hyperband', 'none'] as const;
+export type PrunerName = (typeof PRUNERS)[number];
 
 export interface TuneTaskOptions {
   task: TuneTask;
@@ -40,44 +61,54 @@ export interface TuneTaskOptions {
   constraints: Constraint[];
   /** a JSON / TS space file instead of the task's preset */
   spacePath?: string;
+  /** the tiny-width preset space and small data defaults of a quick study (npm start) */
+  quick?: boolean;
   /** training budget of one trial */
   minutesPerTrial?: number;
   epochsPerTrial?: number;
   /** training examples used (small for quick studies) */
   trainLimit?: number;
+  /** validation examples scored (text tasks; default 200) */
+  validLimit?: number;
+  /** BPE pieces of the text tasks' tokenizer (default 8000; quick 1000) */
+  vocabSize?: number;
+  /** validation evaluations during a trial's training, each reported to the pruner (default 4) */
+  evaluations?: number;
   sampler?: 'tpe' | 'random' | 'nsga2';
+  /** default 'median' */
+  pruner?: PrunerName;
   seed: number;
   /** kernel threads per worker (default: the cores shared among the workers) */
   threads?: number;
+  /** kernel backend in the workers (default: the fastest that loads) */
+  backend?: string;
+  /** folder of the per-trial checkpoints (none: models are not kept) */
+  checkpointDir?: string;
 }
 
 type Metrics = Record<string, number>;
 
-/** Median wall time of fn over `runs` calls after `warmup` calls, ms. */
-function medianMs(fn: () => void, runs = 15, warmup = 3): number {
-  for (let i = 0; i < warmup; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+/** Reports each evaluation's quality as step k (the k-th evaluation: comparable across designs under one time budget). */
+function pruningHook(trial: Trial, metric: string): { onEvaluate: (step: number, m: Metrics) => Promise<boolean>; pruned: () => boolean } {
+  let k = 0;
+  let pruned = false;
+  return {
+    onEvaluate: async (_step, m) => {
+      const v = m[metric];
+      if (typeof v !== 'number' || !Number.isFinite(v)) return false;
+      trial.report(v, k++);
+      pruned = await trial.shouldPrune();
+      return pruned;
+    },
+    pruned: () => pruned,
+  };
 }
 
-/** Peak tensor bytes above what was live before fn. */
-function peakBytes(fn: () => void): number {
-  const heap = getHeap();
-  const before = heap.stats.liveBytes;
-  heap.resetPeak();
-  fn();
-  return heap.stats.peakBytes - before;
+function trainingBudget(o: TuneTaskOptions): { epochs?: number; minutes?: number } {
+  return { epochs: o.epochsPerTrial, minutes: o.epochsPerTrial === undefined ? (o.minutesPerTrial ?? (o.quick ? 0.5 : 1)) : undefined };
 }
 
-async function imageTrial(trial: Trial, space: SearchSpace, o: TuneTaskOptions): Promise<Metrics> {
-  const d = attentionDesign(suggestSpace(trial, space), { position: 'learned', layers: 4 });
-  trial.setUserAttr('design', d);
+async function imageTrial(trial: Trial, d: AttentionDesign, o: TuneTaskOptions, outDir: string | undefined): Promise<Metrics> {
   const model = {
     dim: d.width,
     depth: d.layers,
@@ -86,74 +117,147 @@ async function imageTrial(trial: Trial, space: SearchSpace, o: TuneTaskOptions):
     position: d.position as PositionKind,
     attentionDropout: d.attentionDropout,
   };
+  const hook = pruningHook(trial, 'accuracy');
   const r = await trainImageClassifier({
     model,
     lr: d.lr,
     seed: o.seed,
-    epochs: o.epochsPerTrial,
-    minutes: o.epochsPerTrial === undefined ? (o.minutesPerTrial ?? 1) : undefined,
-    trainLimit: o.trainLimit,
-    evaluations: 1,
+    ...trainingBudget(o),
+    trainLimit: o.trainLimit ?? (o.quick ? 3000 : undefined),
+    evaluations: o.evaluations ?? 4,
+    outDir,
+    onEvaluate: hook.onEvaluate,
     progress: 'none',
     log: () => {},
   });
+  if (hook.pruned()) throw new TrialPruned(`pruned after ${trial.snapshot().intermediateValues.size} evaluations`);
   const test = loadFashionMnist('test', fashionMnistDir().dir);
   const net = createImageModel(r.config, o.seed);
   net.eval();
   const one = () => tidy(() => noGrad(() => void net.forward(imageTensor(test, [0]))));
-  return {
+  const metrics = {
     accuracy: r.validationAccuracy ?? r.testAccuracy,
     latency: medianMs(one),
     memory: peakBytes(one),
     params: r.parameters,
+    attentionParams: attentionParameters(net),
   };
+  net.dispose();
+  return metrics;
 }
 
-async function seq2seqTrial(trial: Trial, space: SearchSpace, o: TuneTaskOptions, task: Seq2SeqTask): Promise<Metrics> {
-  const params = suggestSpace(trial, space);
-  const d = attentionDesign(params, { layers: 2, headDim: 32 });
-  trial.setUserAttr('design', d);
-  const data = task === translationTask ? loadTranslationData('synopses-en-fr', o.trainLimit) : loadSummarizationData(o.trainLimit);
-  const valid = data.valid.slice(0, 200);
+// Tokenizers trained once per worker and data slice (trainBpe is deterministic, so every worker gets the same).
+const tokenizerCache = new Map<string, Tokenizers>();
+
+function sharedTokenizer(key: string, train: readonly TextPair[], vocabSize: number): Tokenizers {
+  let t = tokenizerCache.get(key);
+  if (!t) {
+    t = trainBpe(
+      train.flatMap((p) => [p.source, p.target]),
+      { vocabSize },
+    );
+    tokenizerCache.set(key, t);
+  }
+  return t;
+}
+
+/** Encoding one sentence and greedily decoding exactly `steps` tokens (no early stop), so the time depends on the design only. */
+export function fixedLengthDecode(model: Seq2SeqTransformer, tokenizers: Tokenizers, sentence: string, steps: number): void {
+  const ids = encodeSource(sourceTokenizer(tokenizers), sentence, 95);
+  const { ids: padded, mask, length } = padSequences([ids], targetTokenizer(tokenizers).padId);
+  const decoder = new TransformerStepDecoder(model, { ids: padded, mask, batch: 1, length }, { maxLength: steps });
+  try {
+    greedySearch(decoder, { bosId: targetTokenizer(tokenizers).bosId, eosId: -1, maxLength: steps });
+  } finally {
+    decoder.dispose();
+  }
+}
+
+async function seq2seqTrial(
+  trial: Trial,
+  d: AttentionDesign,
+  params: Record<string, unknown>,
+  o: TuneTaskOptions,
+  task: Seq2SeqTask,
+  outDir: string | undefined,
+): Promise<Metrics> {
+  const trainLimit = o.trainLimit ?? (o.quick ? 400 : undefined);
+  const data = task === translationTask ? loadTranslationData('synopses-en-fr', trainLimit) : loadSummarizationData(trainLimit);
+  const valid = data.valid.slice(0, o.validLimit ?? (o.quick ? 100 : 200));
+  const vocabSize = o.vocabSize ?? (o.quick ? 1000 : 8000);
+  const tokenizer = sharedTokenizer(`${task.name}/${trainLimit}/${vocabSize}`, data.train, vocabSize);
+  const hook = pruningHook(trial, task.metric);
   const r = await trainSeq2Seq(task, {
     train: data.train,
     valid,
+    tokenizer,
     model: {
       dim: d.width,
       numHeads: d.numHeads,
+      numKvHeads: d.numKvHeads,
+      headDim: d.headDim,
+      window: d.window < 0 ? undefined : d.window,
+      position: d.position as PositionKind,
+      attentionDropout: d.attentionDropout,
       encoderLayers: d.layers,
       decoderLayers: d.layers,
       ffnDim: d.width * (typeof params.ffnMultiplier === 'number' ? params.ffnMultiplier : 4),
       dropout: typeof params.dropout === 'number' ? params.dropout : 0.1,
     },
     lr: d.lr,
+    batchSize: o.quick ? 32 : 64,
     seed: o.seed,
-    epochs: o.epochsPerTrial,
-    minutes: o.epochsPerTrial === undefined ? (o.minutesPerTrial ?? 1) : undefined,
-    evaluations: 1,
+    ...trainingBudget(o),
+    evaluations: o.evaluations ?? 4,
     evalSentences: valid.length,
+    outDir,
+    onEvaluate: hook.onEvaluate,
     progress: 'none',
     log: () => {},
   });
-  const quality =
-    r.fit.lastEval?.[task.metric] ??
-    task.score(
-      generate(
-        r.model,
-        r.tokenizer,
-        valid.map((p) => p.source),
-      ).map((g) => g.text),
-      valid.map((p) => p.target),
-    );
-  const sentence = valid[0]!.source;
-  const one = () => void generate(r.model, r.tokenizer, [sentence], { maxLength: 32 });
-  return { [task.metric]: quality, latency: medianMs(one, 7, 1), memory: peakBytes(one), params: r.model.numParameters() };
+  try {
+    if (hook.pruned()) throw new TrialPruned(`pruned after ${trial.snapshot().intermediateValues.size} evaluations`);
+    const quality = r.fit.lastEval?.[task.metric];
+    if (quality === undefined) throw new Error(`${task.name}: training ended without an evaluation of ${task.metric}`);
+    // one validation sentence, 24 output tokens: a typical synopsis length
+    const one = () => tidy(() => fixedLengthDecode(r.model, r.tokenizer, valid[0]!.source, 24));
+    return {
+      [task.metric]: quality,
+      latency: medianMs(one, 7, 1),
+      memory: peakBytes(one),
+      params: r.model.numParameters(),
+      attentionParams: attentionParameters(r.model),
+    };
+  } finally {
+    r.model.dispose();
+  }
 }
 
-/** The WorkerFactory of `attune tune`: one objective, its sampler and its constraints. */
+function createPruner(name: PrunerName | undefined): Pruner {
+  switch (name ?? 'median') {
+    case 'median':
+      return new MedianPruner({ nStartupTrials: 4, nWarmupSteps: 1 });
+    case 'asha':
+      return new SuccessiveHalvingPruner({ minResource: 1, reductionFactor: 3 });
+    case 'hyperband':
+      return new HyperbandPruner({ minResource: 1, maxResource: 'auto', reductionFactor: 3 });
+    case 'none':
+      return new NopPruner();
+    default:
+      throw new Error(`pruner: expected one of ${PRUNERS.join(', ')}, got '${name}'`);
+  }
+}
+
+/** The preset space of a task (full or quick). */
+export function presetSpace(task: TuneTask, quick = false): SearchSpace {
+  return (quick ? QUICK_SPACES : PRESET_SPACES)[task]!;
+}
+
+/** The WorkerFactory of `attune tune`: one objective, its sampler, pruner and constraints. */
 export async function taskWorker(options: TuneTaskOptions, context: { workerIndex: number }): Promise<WorkerBundle> {
+  if (options.backend) setBackend(options.backend);
   if (options.threads !== undefined) setThreads(options.threads);
-  const space = options.spacePath ? await loadSearchSpace(options.spacePath) : PRESET_SPACES[options.task]!;
+  const space = options.spacePath ? await loadSearchSpace(options.spacePath) : presetSpace(options.task, options.quick);
   const cf = options.constraints.length ? constraintsFunc(options.constraints) : undefined;
   const seed = options.seed + 1000 * context.workerIndex;
   const multi = options.objectives.length > 1;
@@ -165,12 +269,31 @@ export async function taskWorker(options: TuneTaskOptions, context: { workerInde
         ? new NSGAIISampler({ seed, populationSize: 8, constraintsFunc: cf })
         : new TPESampler({ seed, nStartupTrials: 5, multivariate: true, group: true, constantLiar: true, constraintsFunc: cf });
   const objective = async (trial: Trial) => {
-    const metrics =
-      options.task === 'image'
-        ? await imageTrial(trial, space, options)
-        : await seq2seqTrial(trial, space, options, options.task === 'translation' ? translationTask : summarizationTask);
-    trial.setUserAttr(METRICS_ATTR, metrics);
-    return options.objectives.map((n) => metrics[n]!);
+    const params = suggestSpace(trial, space);
+    const outDir = options.checkpointDir ? trialCheckpointDir(options.checkpointDir, trial.number) : undefined;
+    try {
+      let metrics: Metrics;
+      if (options.task === 'image') {
+        const d = attentionDesign(params, { position: 'learned', layers: 4 });
+        trial.setUserAttr('design', d);
+        metrics = await imageTrial(trial, d, options, outDir);
+      } else {
+        const d = attentionDesign(params, { layers: 2, headDim: 32, position: 'sinusoidal' });
+        trial.setUserAttr('design', d);
+        const task = options.task === 'translation' ? translationTask : summarizationTask;
+        metrics = await seq2seqTrial(trial, d, params, options, task, outDir);
+      }
+      trial.setUserAttr(METRICS_ATTR, metrics);
+      if (outDir) {
+        // keep the checkpoint of the model that was measured (the last one), nothing else
+        for (const f of ['best.safetensors', 'metrics.jsonl']) rmSync(join(outDir, f), { force: true });
+        trial.setUserAttr(CHECKPOINT_ATTR, join(outDir, 'last.safetensors'));
+      }
+      return options.objectives.map((n) => metrics[n]!);
+    } catch (e) {
+      if (outDir) rmSync(outDir, { recursive: true, force: true });
+      throw e;
+    }
   };
-  return { objective, sampler, constraintsFunc: cf, catchErrors: true };
+  return { objective, sampler, pruner: createPruner(options.pruner), constraintsFunc: cf, catchErrors: true };
 }

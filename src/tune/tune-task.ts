@@ -9,15 +9,29 @@ import { METRICS, METRICS_ATTR } from './objectives.js';
 import { loadSearchSpace } from './search-space.js';
 import { createStudy, type Study } from './study.js';
 import type { TuneTaskOptions } from './task-objectives.js';
+import { defaultCheckpointDir, pruneTrialCheckpoints } from './trial-checkpoints.js';
 
-/** The design each task trains by default (trial 0 of a new study). */
+const MHA = { kvSharing: 'mha', attentionDropout: 0 } as const;
+const TEXT_DEFAULT = { width: 256, numHeads: 4, headDim: 64, ...MHA, position: 'sinusoidal', window: -1, layers: 3, lr: 0.001 };
+const TEXT_QUICK = { width: 64, numHeads: 4, headDim: 16, ...MHA, position: 'sinusoidal', window: -1, layers: 2, lr: 0.003 };
+
+/** The design each task trains by default (trial 0 of a new study): the task's own default model. */
 export const DEFAULT_DESIGNS: Record<string, Record<string, ParamValue>> = {
-  image: { numHeads: 4, headDim: 16, kvSharing: 'mha', position: 'learned', attentionDropout: 0, layers: 4, lr: 0.002 },
-  translation: { numHeads: 4, headDim: 64, layers: 3, ffnMultiplier: 4, dropout: 0.1, lr: 0.001 },
-  summarization: { numHeads: 4, headDim: 64, layers: 3, ffnMultiplier: 4, dropout: 0.1, lr: 0.001 },
+  image: { numHeads: 4, headDim: 16, ...MHA, position: 'learned', layers: 4, lr: 0.002 },
+  translation: TEXT_DEFAULT,
+  summarization: TEXT_DEFAULT,
 };
 
-export interface TuneRunOptions extends TuneTaskOptions {
+/** The same for the quick spaces (tiny widths). */
+export const QUICK_DEFAULT_DESIGNS: Record<string, Record<string, ParamValue>> = {
+  image: { numHeads: 4, headDim: 16, ...MHA, position: 'learned', layers: 2, lr: 0.002 },
+  translation: TEXT_QUICK,
+  summarization: TEXT_QUICK,
+};
+
+export interface TuneRunOptions extends Omit<TuneTaskOptions, 'checkpointDir'> {
+  /** folder of the trials' checkpoints (default: beside the SQLite file, see trial-checkpoints.ts); '' keeps none */
+  checkpointDir?: string;
   storage: string;
   studyName?: string;
   /** finished trials the study should have (a re-run only runs what is missing) */
@@ -38,8 +52,8 @@ export interface TuneProgress {
   etaSeconds: number | null;
 }
 
-export function defaultStudyName(o: Pick<TuneTaskOptions, 'task' | 'objectives'>): string {
-  return `${o.task}-${o.objectives.join('-')}`;
+export function defaultStudyName(o: Pick<TuneTaskOptions, 'task' | 'objectives' | 'quick'>): string {
+  return `${o.task}${o.quick ? '-quick' : ''}-${o.objectives.join('-')}`;
 }
 
 const FINISHED = ['COMPLETE', 'PRUNED', 'FAIL'] as const;
@@ -48,6 +62,8 @@ export interface TuneRunResult {
   study: Study;
   /** errors that stopped a worker process (not those of single trials, which FAIL and go on) */
   workerErrors: string[];
+  /** where the trials' checkpoints are (the Pareto front's and the default design's are kept) */
+  checkpointDir: string | undefined;
 }
 
 export async function runTuneTask(o: TuneRunOptions): Promise<TuneRunResult> {
@@ -60,11 +76,13 @@ export async function runTuneTask(o: TuneRunOptions): Promise<TuneRunResult> {
   });
   // the report and the dashboard label the objectives by these names
   await study.setUserAttr('objectiveNames', o.objectives);
-  if (study.trials.length === 0 && !o.spacePath) await study.enqueueTrial(DEFAULT_DESIGNS[o.task]!, { userAttrs: { baseline: true } });
+  const baseline = (o.quick ? QUICK_DEFAULT_DESIGNS : DEFAULT_DESIGNS)[o.task]!;
+  if (study.trials.length === 0 && !o.spacePath) await study.enqueueTrial(baseline, { userAttrs: { baseline: true } });
   await study.refresh();
   const already = study.getTrials({ states: FINISHED }).length;
   const missing = Math.max(0, o.trials - already);
-  if (missing === 0) return { study, workerErrors: [] };
+  const checkpointDir = o.checkpointDir === undefined ? defaultCheckpointDir(o.storage, study.name) : o.checkpointDir || undefined;
+  if (missing === 0) return { study, workerErrors: [], checkpointDir };
   const t0 = Date.now();
   let done = already;
   const threads = o.threads ?? Math.max(1, Math.floor(availableParallelism() / o.workers));
@@ -72,7 +90,7 @@ export async function runTuneTask(o: TuneRunOptions): Promise<TuneRunResult> {
     {
       module: new URL(`./task-objectives${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href,
       exportName: 'taskWorker',
-      factoryOptions: { ...o, threads, signal: undefined, onProgress: undefined },
+      factoryOptions: { ...o, threads, checkpointDir, signal: undefined, onProgress: undefined },
     },
     {
       workers: o.workers,
@@ -89,7 +107,11 @@ export async function runTuneTask(o: TuneRunOptions): Promise<TuneRunResult> {
       },
     },
   );
-  return { study, workerErrors: result?.workerErrors ?? [] };
+  if (checkpointDir) {
+    const kept = [...study.bestTrials, ...study.trials.filter((t) => t.userAttrs.baseline)];
+    pruneTrialCheckpoints(checkpointDir, study.trials, kept);
+  }
+  return { study, workerErrors: result?.workerErrors ?? [], checkpointDir };
 }
 
 /** One line per trial of a front: number, values, metrics and the design. */

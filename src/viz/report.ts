@@ -43,6 +43,8 @@ export interface ReportParts {
 export interface ReportOptions {
   /** Attention maps of the best trial's model, drawn as head-mean heatmaps per layer. */
   bestTrialAttention?: AttentionMaps;
+  /** One line under the maps' heading: which trial, on what input. */
+  bestTrialCaption?: string;
 }
 
 function vegaSpec(spec: TopLevelSpec): unknown {
@@ -99,7 +101,7 @@ function tableHtml(study: StudyData): string {
   return `<table id="trials"><thead><tr>${head.map((h, i) => `<th data-col="${i}" class="${i === 1 || params.includes(h) ? 'text' : ''}">${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
-function attentionHtml(maps: AttentionMaps | undefined): string {
+function attentionHtml(maps: AttentionMaps | undefined, caption?: string): string {
   if (!maps) return '';
   const cells = maps.layers.map((layer) => {
     const labels = layer.queryLength <= 40 ? { rows: layer.queryLabels, cols: layer.keyLabels } : {};
@@ -110,7 +112,8 @@ function attentionHtml(maps: AttentionMaps | undefined): string {
     );
     return `<div class="map">${svg}</div>`;
   });
-  return `<h2>Attention of the best trial's model</h2><div class="maps">${cells.join('')}</div>`;
+  const under = caption ? `<p class="muted" id="attention-caption">${escapeHtml(caption)}</p>` : '';
+  return `<h2>Attention of the best trial's model</h2>${under}<div class="maps">${cells.join('')}</div>`;
 }
 
 export function buildReportParts(study: StudyData, options: ReportOptions = {}): ReportParts {
@@ -142,7 +145,7 @@ export function buildReportParts(study: StudyData, options: ReportOptions = {}):
     summaryHtml: summaryHtml(study),
     charts,
     tableHtml: tableHtml(study),
-    attentionHtml: attentionHtml(options.bestTrialAttention),
+    attentionHtml: attentionHtml(options.bestTrialAttention, options.bestTrialCaption),
   };
 }
 

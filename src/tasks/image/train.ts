@@ -47,6 +47,11 @@ export interface ImageTrainOptions {
   progress?: ProgressMode;
   resume?: string;
   log?: (line: string) => void;
+  /**
+   * Called after each evaluation with the step and the metrics; true (or a promise of true)
+   * stops training after the current step, without a final evaluation (a tuner's pruner).
+   */
+  onEvaluate?: (step: number, metrics: Record<string, number>) => boolean | Promise<boolean>;
 }
 
 export interface ImageTrainResult {
@@ -100,6 +105,20 @@ export async function trainImageClassifier(options: ImageTrainOptions = {}): Pro
       ? Math.max(1, Math.round(options.epochs * data.batchesPerEpoch))
       : stepsForBudget(model, train, batchSize, (options.minutes ?? 10) * 60));
   const evaluations = options.evaluations ?? 10;
+  let hookError: unknown = null;
+  const evaluate = () => {
+    const metrics = { accuracy: accuracy(model, train, validIndices) };
+    // the answer may come after the evaluation returns: the loop yields after every step and stops then
+    if (options.onEvaluate)
+      Promise.resolve(options.onEvaluate(trainer.step, metrics)).then(
+        (stop) => stop && trainer.requestStop(),
+        (e: unknown) => {
+          hookError = e;
+          trainer.requestStop();
+        },
+      );
+    return metrics;
+  };
   const trainer = new Trainer({
     model,
     optimizer,
@@ -108,7 +127,7 @@ export async function trainImageClassifier(options: ImageTrainOptions = {}): Pro
     steps,
     schedule: warmupCosine(Math.max(1, Math.round(warmup * steps)), steps + 1, 0.01),
     clipGradNorm: 1,
-    evaluate: validation > 0 ? () => ({ accuracy: accuracy(model, train, validIndices) }) : undefined,
+    evaluate: validation > 0 ? evaluate : undefined,
     evalEvery: validation > 0 ? Math.max(1, Math.floor(steps / evaluations)) : undefined,
     best: { metric: 'accuracy', mode: 'max' },
     outDir: options.outDir,
@@ -128,6 +147,11 @@ export async function trainImageClassifier(options: ImageTrainOptions = {}): Pro
   const started = performance.now();
   const fit = await trainer.fit();
   const seconds = (performance.now() - started) / 1000;
+  if (hookError !== null) {
+    model.dispose();
+    optimizer.dispose();
+    throw hookError;
+  }
   const testAccuracy = accuracy(model, test);
   const trainAccuracy = accuracy(model, train, trainIndices.subarray(0, Math.min(5000, trainIndices.length)));
   const result: ImageTrainResult = {

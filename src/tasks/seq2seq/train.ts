@@ -68,6 +68,11 @@ export interface Seq2SeqTrainOptions {
   progress?: ProgressMode;
   resume?: string;
   log?: (line: string) => void;
+  /**
+   * Called after each evaluation with the step and the metrics; true (or a promise of true)
+   * stops training after the current step, without a final evaluation (a tuner's pruner).
+   */
+  onEvaluate?: (step: number, metrics: Record<string, number>) => boolean | Promise<boolean>;
 }
 
 export interface Seq2SeqTrainResult {
@@ -180,14 +185,26 @@ export async function trainSeq2Seq(task: Seq2SeqTask, options: Seq2SeqTrainOptio
               batchSize: 64,
             },
           );
-          return {
+          const metrics = {
             [task.metric]: task.score(
               hyps.map((h) => h.text),
               evalPairs.map((p) => p.target),
             ),
           };
+          if (options.onEvaluate) stopWhen(options.onEvaluate(trainer.step, metrics));
+          return metrics;
         }
       : undefined;
+  let hookError: unknown = null;
+  // the answer may come after the evaluation returns: the loop yields after every step and stops then
+  const stopWhen = (answer: boolean | Promise<boolean>) =>
+    Promise.resolve(answer).then(
+      (stop) => stop && trainer.requestStop(),
+      (e: unknown) => {
+        hookError = e;
+        trainer.requestStop();
+      },
+    );
   let targetTokens = 0;
   const trainer = new Trainer({
     model,
@@ -234,6 +251,7 @@ export async function trainSeq2Seq(task: Seq2SeqTask, options: Seq2SeqTrainOptio
   const fit = await trainer.fit();
   const seconds = (performance.now() - started) / 1000;
   optimizer.dispose();
+  if (hookError !== null) throw hookError;
   return {
     model: model.eval(),
     tokenizer: tokenizers,

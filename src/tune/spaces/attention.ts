@@ -1,18 +1,29 @@
 // Preset search spaces over the attention design of each task, and the mapping from a sampled
-// point to the model's settings. Width = numHeads × headDim; numKvHeads comes from the sharing
-// scheme (MHA: every head its own K/V, GQA: heads in groups of `kvGroup`, MQA: one K/V head).
-// No preset tunes a sliding window: the task factories (ViT, Seq2Seq options) take none yet.
+// point to the model's settings. numKvHeads comes from the sharing scheme (MHA: every head its
+// own K/V, GQA: heads in groups of `kvGroup`, MQA: one K/V head).
+//
+// Text (translation, summarization): the model width and the attention's inner width
+// (numHeads × headDim) are separate knobs; `window` bounds self-attention to that many tokens on
+// each side (−1: unbounded; cross-attention always sees the whole source).
+// Image: the ViT's attention width is its model width (numHeads × headDim), and it takes no
+// window: its 16 patches (plus the class token) are a 2-D grid, where a 1-D band over the
+// row-major order would cut rows apart.
+//
+// Each task has a `full` space (what `attune tune` searches) and a `quick` one of tiny widths,
+// for `attune tune --quick` (npm start): minutes on two cores.
 
 import type { ParamValue } from '../distributions.js';
 import type { SearchSpace } from '../search-space.js';
 
 const cat = (choices: readonly ParamValue[]) => ({ distribution: { kind: 'categorical' as const, choices } });
+const int = (low: number, high: number) => ({ distribution: { kind: 'int' as const, low, high, log: false, step: 1 } });
+const logFloat = (low: number, high: number) => ({ distribution: { kind: 'float' as const, low, high, log: true, step: null } });
 
 /** The attention knobs shared by every task. */
-function attentionParams(positions: readonly string[]): SearchSpace['params'] {
+function attentionParams(heads: number[], headDims: number[], positions: readonly string[]): SearchSpace['params'] {
   return {
-    numHeads: cat([1, 2, 4, 8]),
-    headDim: cat([8, 16, 32, 64]),
+    numHeads: cat(heads),
+    headDim: cat(headDims),
     kvSharing: cat(['mha', 'gqa', 'mqa']),
     kvGroup: { distribution: { kind: 'categorical', choices: [2, 4] }, when: { kvSharing: ['gqa'] } },
     position: cat(positions),
@@ -20,35 +31,60 @@ function attentionParams(positions: readonly string[]): SearchSpace['params'] {
   };
 }
 
-/** Presets by task name. */
+const TEXT_POSITIONS = ['sinusoidal', 'learned', 'rope', 'alibi'];
+
+function textSpace(name: string, size: 'full' | 'quick'): SearchSpace {
+  const quick = size === 'quick';
+  return {
+    name: quick ? `${name}-quick` : name,
+    params: {
+      width: cat(quick ? [32, 64] : [64, 128, 256]),
+      ...attentionParams(quick ? [1, 2, 4] : [1, 2, 4, 8], quick ? [8, 16] : [16, 32, 64], TEXT_POSITIONS),
+      window: cat(quick ? [-1, 4, 8] : [-1, 8, 16, 32]),
+      layers: quick ? int(1, 2) : int(1, 4),
+      lr: quick ? logFloat(1e-3, 6e-3) : logFloat(3e-4, 3e-3),
+    },
+  };
+}
+
+function imageSpace(size: 'full' | 'quick'): SearchSpace {
+  const quick = size === 'quick';
+  return {
+    name: quick ? 'image-quick' : 'image',
+    params: {
+      ...attentionParams(quick ? [1, 2, 4] : [1, 2, 4, 8], quick ? [4, 8, 16] : [8, 16, 32], [
+        'learned',
+        'sinusoidal',
+        'rope',
+        'alibi',
+        'none',
+      ]),
+      layers: quick ? int(1, 3) : int(1, 6),
+      lr: logFloat(3e-4, 5e-3),
+    },
+  };
+}
+
+/** Presets by task name: the full spaces. */
 export const PRESET_SPACES: Record<string, SearchSpace> = {
-  image: {
-    name: 'image',
-    params: {
-      ...attentionParams(['learned', 'sinusoidal', 'rope', 'alibi', 'none']),
-      layers: { distribution: { kind: 'int', low: 1, high: 6, log: false, step: 1 } },
-      lr: { distribution: { kind: 'float', low: 3e-4, high: 5e-3, log: true, step: null } },
-    },
-  },
-  translation: {
-    name: 'translation',
-    params: {
-      numHeads: cat([1, 2, 4, 8]),
-      headDim: cat([16, 32, 64]),
-      layers: { distribution: { kind: 'int', low: 1, high: 4, log: false, step: 1 } },
-      ffnMultiplier: cat([2, 4]),
-      dropout: { distribution: { kind: 'float', low: 0, high: 0.3, log: false, step: 0.05 } },
-      lr: { distribution: { kind: 'float', low: 3e-4, high: 3e-3, log: true, step: null } },
-    },
-  },
+  image: imageSpace('full'),
+  translation: textSpace('translation', 'full'),
+  summarization: textSpace('summarization', 'full'),
 };
-PRESET_SPACES.summarization = { ...PRESET_SPACES.translation!, name: 'summarization' };
+
+/** The quick spaces (tiny widths) of `attune tune --quick`. */
+export const QUICK_SPACES: Record<string, SearchSpace> = {
+  image: imageSpace('quick'),
+  translation: textSpace('translation', 'quick'),
+  summarization: textSpace('summarization', 'quick'),
+};
 
 /** The attention design a sampled point stands for (defaults for what the space left out). */
 export interface AttentionDesign {
   numHeads: number;
   numKvHeads: number;
   headDim: number;
+  /** the model width (the image task: numHeads × headDim) */
   width: number;
   position: string;
   /** −1: unbounded */
@@ -71,7 +107,7 @@ export function attentionDesign(params: Record<string, ParamValue>, defaults: Pa
     numHeads,
     numKvHeads,
     headDim,
-    width: numHeads * headDim,
+    width: num('width', defaults.width ?? numHeads * headDim),
     position: typeof params.position === 'string' ? params.position : (defaults.position ?? 'learned'),
     window: num('window', defaults.window ?? -1),
     attentionDropout: num('attentionDropout', defaults.attentionDropout ?? 0),

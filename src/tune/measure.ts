@@ -1,0 +1,35 @@
+// How a tuning trial measures a trained model on this machine: wall time (median of repeated
+// runs after a warm-up), peak tensor memory of one inference, and the parameters of the
+// attention layers alone (query, key, value and output projections).
+
+import type { Module } from '../nn/module.js';
+import { getHeap } from '../tensor/tensor.js';
+
+/** Median wall time of fn over `runs` calls after `warmup` calls, ms. */
+export function medianMs(fn: () => void, runs = 15, warmup = 3): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+/** Peak tensor bytes above what was live before fn. */
+export function peakBytes(fn: () => void): number {
+  const heap = getHeap();
+  const before = heap.stats.liveBytes;
+  heap.resetPeak();
+  fn();
+  return heap.stats.peakBytes - before;
+}
+
+/** Parameters inside attention modules (names with an `attention.` / `Attention.` segment). */
+export function attentionParameters(model: Module): number {
+  let n = 0;
+  for (const [name, t] of model.namedParameters()) if (/(^|\.)(\w*[aA]ttention)\./.test(name)) n += t.size;
+  return n;
+}
