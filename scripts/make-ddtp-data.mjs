@@ -16,12 +16,15 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
-const lists = '/var/lib/apt/lists';
+const lists = process.env.APT_LISTS ?? '/var/lib/apt/lists'; // APT_LISTS: another folder holding the same files
 const outDir = 'data/ddtp';
 
 function readIndex(lang) {
   const file = readdirSync(lists).find((f) => f.endsWith(`_dists_bookworm_main_i18n_Translation-${lang}.lz4`));
-  if (!file) throw new Error(`make-ddtp-data: no bookworm main Translation-${lang}.lz4 in ${lists}; run apt-get update -o Acquire::Languages=en,fr,de`);
+  if (!file)
+    throw new Error(
+      `make-ddtp-data: no bookworm main Translation-${lang}.lz4 in ${lists}; run apt-get update -o Acquire::Languages=en,fr,de`,
+    );
   const text = execFileSync('lz4', ['-dc', `${lists}/${file}`], { maxBuffer: 1 << 30 }).toString('utf8');
   const byMd5 = new Map();
   for (const record of text.split(/\n\n+/)) {
@@ -107,7 +110,8 @@ function writeSet(name, pairs, { minTargetCount = 0 } = {}) {
   console.log(`make-ddtp-data: ${name}: ${sizes.join(', ')}; ${dropped} valid/test rows dropped (target in train)`);
 }
 
-const clean = (s) => s.length > 0 && !s.includes('\t') && !/[\u0000-\u001f]/.test(s);
+// Non-empty, and no tab or other control character (the TSV must stay one pair a line).
+const clean = (s) => s.length > 0 && ![...s].some((c) => c.charCodeAt(0) < 0x20);
 
 mkdirSync(outDir, { recursive: true });
 const en = readIndex('en');
