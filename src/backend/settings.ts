@@ -11,7 +11,7 @@
 // one loaded build, and the autotuner's cache keeps one device's entries
 // (src/autotune/cache.ts).
 
-import { setKernelRouter } from './backend.js';
+import { getBackend, listBackends, setKernelRouter, withBackend } from './backend.js';
 
 /** One kernel's settings: named integers. */
 export type Settings = Readonly<Record<string, number>>;
@@ -45,7 +45,20 @@ export function setSettingsProvider(p: SettingsProvider | null): void {
 }
 
 /** The settings registry of the backend named `backend`, if it has one. */
+/**
+ * The settings registry of the backend registered as `backend` (loading it if
+ * only its loader is registered): its `settings` property, else the registry
+ * last created under that name.
+ */
 export function kernelSettings(backend: string): KernelSettings | undefined {
+  if (listBackends().includes(backend)) {
+    try {
+      const own = (withBackend(backend, getBackend) as { settings?: unknown }).settings;
+      if (own instanceof KernelSettings) return own;
+    } catch {
+      // it does not load here
+    }
+  }
   return registries.get(backend);
 }
 
