@@ -17,7 +17,9 @@ import { join } from 'node:path';
 
 let failed = false;
 
-const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', 'assembly/tsconfig.json'], { encoding: 'utf8' });
+const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', 'assembly/tsconfig.json'], {
+  encoding: 'utf8',
+});
 if (tsc.status !== 0) {
   process.stdout.write(tsc.stdout + tsc.stderr);
   console.error('check-assembly: tsc found type errors in assembly/');
@@ -33,13 +35,23 @@ try {
     writeFileSync(path, readFileSync(path, 'utf8').replace(/^(\s*)@(inline|unmanaged|final|global|lazy)\b/gm, '$1/*@$2*/'));
   }
   const rules = structuredClone(root.linter.rules);
-  rules.suspicious = { ...rules.suspicious, noSelfCompare: 'off', noDoubleEquals: 'off', noTsIgnore: 'off', noApproximativeNumericConstant: 'off' };
+  rules.suspicious = {
+    ...rules.suspicious,
+    noSelfCompare: 'off',
+    noDoubleEquals: 'off',
+    noTsIgnore: 'off',
+    noApproximativeNumericConstant: 'off',
+  };
   rules.correctness = { ...rules.correctness, noPrecisionLoss: 'off' };
   const config = { linter: { enabled: true, rules }, formatter: { enabled: false }, assist: { enabled: false } };
   writeFileSync(join(dir, 'biome.json'), JSON.stringify(config));
   const biome = join(process.cwd(), 'node_modules/.bin/biome');
   try {
-    execFileSync(biome, ['lint', '--error-on-warnings', '--max-diagnostics=200', 'assembly'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(biome, ['lint', '--error-on-warnings', '--max-diagnostics=200', 'assembly'], {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (e) {
     process.stdout.write(`${e.stdout ?? ''}${e.stderr ?? ''}`.replaceAll(dir, '.'));
     console.error('check-assembly: biome found problems in assembly/');
