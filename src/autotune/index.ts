@@ -21,7 +21,7 @@ import {
   setRoute,
   setSettingsProvider,
 } from '../backend/settings.js';
-import { type CacheEntry, type CacheFile, defaultCachePath, mergeIntoCache, type RouteEntry, readCache, routeId } from './cache.js';
+import { type CacheEntry, type CacheFile, defaultCachePath, mergeIntoCache, type RouteEntry, readCache } from './cache.js';
 import type { SearchOptions } from './search.js';
 import type { TimingOptions } from './timing.js';
 import { confirmAgainstDefaults, makeSampler, type TuneOptions, type TuneResult, tuneWorkload } from './tuner.js';
