@@ -231,8 +231,8 @@ int SUFFIX(attention_backward)(const AttnParams *p) {
   static Scratch scratch[MAX_THREADS];
   BackwardJob job;
   job.p = p;
-  job.Br = ROUND_UP(p->blockRows > 0 ? p->blockRows : 64, NR);
-  job.Bc = p->blockCols > 0 ? p->blockCols : 128;
+  job.Br = ROUND_UP(p->blockRows > 0 ? p->blockRows : 96, NR);
+  job.Bc = p->blockCols > 0 ? p->blockCols : 96;
   job.Dp = ROUND_UP(p->D, NR);
   job.NqP = ROUND_UP(p->Nq, job.Br) + NR;
   job.NkP = ROUND_UP(p->Nk, job.Bc) + MR;

@@ -202,7 +202,7 @@ int SUFFIX(attention_forward)(const AttnParams *p) {
   static Scratch scratch[MAX_THREADS];
   ForwardJob job;
   job.p = p;
-  job.Br = ROUND_UP(p->blockRows > 0 ? p->blockRows : 64, NR);
+  job.Br = ROUND_UP(p->blockRows > 0 ? p->blockRows : 96, NR);
   job.Bc = p->blockCols > 0 ? p->blockCols : 128;
   job.Dp = ROUND_UP(p->D, NR);
   job.blocksPerHead = (p->Nq + job.Br - 1) / job.Br;
