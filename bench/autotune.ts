@@ -1,8 +1,8 @@
-// npm run bench -- autotune [--quick] [--threads n] [--repeats n] [--budget s] [shape ...]
+// npm run bench -- autotune [--quick] [--backend wasm|native] [--threads n] [--repeats n] [--budget s] [shape ...]
 //
 // How good is the autotuner's search? For each shape (default: the 17
-// standard shapes of src/autotune/shapes.ts; --quick: 4 small ones) on the
-// wasm backend:
+// standard shapes of src/autotune/shapes.ts; --quick: 4 small ones) on one
+// backend (--backend, default wasm):
 //   1. an exhaustive sweep times every candidate of the kernel's settings space;
 //   2. the autotuner searches the same space (coordinate descent with racing)
 //      and confirms its pick against the defaults;
@@ -22,7 +22,7 @@ import { median } from '../src/autotune/timing.ts';
 import { makeSampler, type TuneOptions, tuneWorkload } from '../src/autotune/tuner.ts';
 import { makeWorkload, parseShape } from '../src/autotune/workloads.ts';
 import type { Settings } from '../src/backend/settings.ts';
-import type { WasmBackend } from '../src/backend/wasm/index.ts';
+import { kernelSettings } from '../src/backend/settings.ts';
 import * as at from '../src/index.ts';
 import { machineInfo } from './report.ts';
 
@@ -32,6 +32,7 @@ const { values: args, positionals } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     threads: { type: 'string' },
+    backend: { type: 'string', default: 'wasm' },
     repeats: { type: 'string', default: '5' },
     final: { type: 'string', default: '9' },
     budget: { type: 'string', default: '600' },
@@ -39,8 +40,10 @@ const { values: args, positionals } = parseArgs({
 });
 
 at.configureAutotune({ mode: 'off' });
-const wasm = at.getBackend() as WasmBackend;
-if (wasm.name !== 'wasm') throw new Error(`bench autotune: needs the wasm backend, got ${wasm.name}`);
+at.setBackend(args.backend);
+const backend = at.getBackend();
+const settings = kernelSettings(backend.name);
+if (!settings) throw new Error(`bench autotune: backend '${backend.name}' has no tunable kernels`);
 if (args.threads) at.setThreads(Number(args.threads));
 const repeats = Number(args.repeats);
 const finalSamples = Number(args.final);
@@ -66,16 +69,18 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const geomean = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
 
 const rows: Row[] = [];
-console.log(`autotune bench: ${shapes.length} shapes, wasm ${wasm.variant}, ${wasm.threads} threads, ${repeats} samples per candidate`);
+console.log(
+  `autotune bench: ${shapes.length} shapes, ${backend.name} ${settings.build}, ${backend.threads} threads, ${repeats} samples per candidate`,
+);
 for (const spec of shapes) {
   const w = makeWorkload(parseShape(spec));
   try {
-    const registry = wasm.settings;
+    const registry = settings;
     const defaults = registry.defaults(w.kernel);
-    const sweep = tuneWorkload(registry, wasm.kernels, w, options('exhaustive'));
-    const tuned = tuneWorkload(registry, wasm.kernels, w, options('descent'));
+    const sweep = tuneWorkload(registry, backend.kernels, w, options('exhaustive'));
+    const tuned = tuneWorkload(registry, backend.kernels, w, options('descent'));
     // the final word: the three settings, interleaved
-    const sampler = makeSampler(registry, wasm.kernels, w, timing);
+    const sampler = makeSampler(registry, backend.kernels, w, timing);
     const samples: Record<'defaults' | 'sweepBest' | 'autotuned', number[]> = { defaults: [], sweepBest: [], autotuned: [] };
     const picks = { defaults, sweepBest: sweep.searchBest, autotuned: tuned.settings };
     for (let r = 0; r < finalSamples; r++)
@@ -126,11 +131,11 @@ console.log(
     : 'no shape slower than the defaults (by > 2%)',
 );
 
-const file = new URL(`./results/autotune${args.quick ? '-quick' : ''}.json`, import.meta.url).pathname;
+const file = new URL(`./results/autotune-${backend.name}${args.quick ? '-quick' : ''}.json`, import.meta.url).pathname;
 mkdirSync(new URL('./results/', import.meta.url).pathname, { recursive: true });
 writeFileSync(
   `${file}.tmp`,
-  `${JSON.stringify({ name: 'autotune', machine: machineInfo(), threads: wasm.threads, variant: wasm.variant, summary, rows }, null, 1)}\n`,
+  `${JSON.stringify({ name: 'autotune', machine: machineInfo(), backend: backend.name, build: settings.build, threads: backend.threads, summary, rows }, null, 1)}\n`,
 );
 renameSync(`${file}.tmp`, file);
 console.log(`wrote ${file}`);
