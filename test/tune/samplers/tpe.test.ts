@@ -89,20 +89,25 @@ test('TPE constant liar: trials asked while others run propose different points'
   assert.ok(liar > spread(false) * 0.8, 'the liar does not collapse the batch');
 });
 
-test('TPE conditional space with group decomposition samples each branch from its own trials', () => {
-  const study = new ToyStudy();
-  study.optimize(
-    new TPESampler({ seed: 1, multivariate: true, group: true }),
-    (t) => {
-      if (t.categorical('kind', ['a', 'b']) === 'a') return (t.float('u', 0, 1) - 0.8) ** 2;
-      return 0.5 + (t.int('k', 0, 20) - 3) ** 2 / 100;
-    },
-    60,
-  );
-  const late = study.trials.slice(40);
-  assert.ok(late.filter((t) => t.params.kind === 'a').length >= 12, 'the better branch dominates late trials');
-  assert.ok(median(late.filter((t) => t.params.kind === 'a').map((t) => Math.abs((t.params.u as number) - 0.8))) < 0.15);
-});
+for (const [label, options] of [
+  ['multivariate+group, Optuna 3.1 widths', { multivariate: true, group: true, bandwidth: 'optuna' }],
+  ['defaults', {}],
+] as const) {
+  test(`TPE conditional space (${label}) samples each branch from its own trials`, () => {
+    const study = new ToyStudy();
+    study.optimize(
+      new TPESampler({ seed: 1, ...options }),
+      (t) => {
+        if (t.categorical('kind', ['a', 'b']) === 'a') return (t.float('u', 0, 1) - 0.8) ** 2;
+        return 0.5 + (t.int('k', 0, 20) - 3) ** 2 / 100;
+      },
+      60,
+    );
+    const late = study.trials.slice(40);
+    assert.ok(late.filter((t) => t.params.kind === 'a').length >= 12, 'the better branch dominates late trials');
+    assert.ok(median(late.filter((t) => t.params.kind === 'a').map((t) => Math.abs((t.params.u as number) - 0.8))) < 0.15);
+  });
+}
 
 test('TPE pruned trials count by their last step and value; defaults match Optuna', () => {
   assert.deepEqual([0, 1, 10, 11, 300].map(defaultGamma), [0, 1, 1, 2, 25]);
@@ -110,6 +115,6 @@ test('TPE pruned trials count by their last step and value; defaults match Optun
   const w = defaultWeights(30);
   assert.equal(w.length, 30);
   assert.ok(Math.abs(w[0]! - 1 / 30) < 1e-12 && w[4] === 1 && w[29] === 1);
-  assert.throws(() => new TPESampler({ group: true }), /group=true needs multivariate=true/);
+  assert.throws(() => new TPESampler({ multivariate: false, group: true }), /group=true needs multivariate=true/);
   assert.throws(() => new TPESampler({ nEiCandidates: 0 }), /nEiCandidates must be an integer >= 1, got 0/);
 });
