@@ -11,6 +11,7 @@ import { imageTensor } from '../tasks/image/data.js';
 import { classifyPngFiles, loadImageClassifier, pngToGray } from '../tasks/image/predict.js';
 import { loadSeq2Seq } from '../tasks/seq2seq/checkpoint.js';
 import { encodeSource, generate } from '../tasks/seq2seq/generate.js';
+import { sourceTokenizer, targetTokenizer } from '../tasks/seq2seq/vocabulary.js';
 import { disposeCheckpoint, loadCheckpoint } from '../train/checkpoint.js';
 import { type AttentionMaps, attentionRollout, classTokenToPatches, meanOverHeads } from './attention-maps.js';
 import { renderAttentionHtml } from './attention-page.js';
@@ -100,18 +101,19 @@ function imageMaps(checkpoint: string, imagePath: string, outDir: string): VizRe
 
 function textMaps(checkpoint: string, text: string, outDir: string): VizResult {
   const loaded = loadSeq2Seq(checkpoint);
-  const { model, tokenizer } = loaded;
-  const sourceIds = encodeSource(tokenizer, text, loaded.maxSourceLength);
-  const [generated] = generate(model, tokenizer, [text], {
+  const { model, tokenizers } = loaded;
+  const [source, target] = [sourceTokenizer(tokenizers), targetTokenizer(tokenizers)];
+  const sourceIds = encodeSource(source, text, loaded.maxSourceLength);
+  const [generated] = generate(model, tokenizers, [text], {
     beamSize: 4,
     maxLength: loaded.maxTargetLength,
     maxSourceLength: loaded.maxSourceLength,
   });
-  const targetIds = [tokenizer.bosId, ...generated.tokens];
+  const targetIds = [target.bosId, ...generated.tokens];
   const maps = seq2seqAttention(
     model,
-    { ids: sourceIds, labels: tokenLabels(tokenizer, sourceIds) },
-    { ids: targetIds, labels: tokenLabels(tokenizer, targetIds) },
+    { ids: sourceIds, labels: tokenLabels(source, sourceIds) },
+    { ids: targetIds, labels: tokenLabels(target, targetIds) },
   );
   mkdirSync(outDir, { recursive: true });
   const files = writeLayerImages(maps, outDir);
