@@ -105,7 +105,7 @@ function pruningHook(trial: Trial, metric: string): { onEvaluate: (step: number,
 }
 
 function trainingBudget(o: TuneTaskOptions): { epochs?: number; minutes?: number } {
-  return { epochs: o.epochsPerTrial, minutes: o.epochsPerTrial === undefined ? (o.minutesPerTrial ?? (o.quick ? 0.5 : 1)) : undefined };
+  return { epochs: o.epochsPerTrial, minutes: o.epochsPerTrial === undefined ? (o.minutesPerTrial ?? (o.quick ? 0.75 : 1)) : undefined };
 }
 
 async function imageTrial(trial: Trial, d: AttentionDesign, o: TuneTaskOptions, outDir: string | undefined): Promise<Metrics> {
@@ -181,7 +181,7 @@ async function seq2seqTrial(
   task: Seq2SeqTask,
   outDir: string | undefined,
 ): Promise<Metrics> {
-  const trainLimit = o.trainLimit ?? (o.quick ? 400 : undefined);
+  const trainLimit = o.trainLimit ?? (o.quick ? 2000 : undefined);
   const data = task === translationTask ? loadTranslationData('synopses-en-fr', trainLimit) : loadSummarizationData(trainLimit);
   const valid = data.valid.slice(0, o.validLimit ?? (o.quick ? 100 : 200));
   const vocabSize = o.vocabSize ?? (o.quick ? 1000 : 8000);
@@ -208,7 +208,7 @@ async function seq2seqTrial(
     batchSize: o.quick ? 32 : 64,
     seed: o.seed,
     ...trainingBudget(o),
-    evaluations: o.evaluations ?? 4,
+    evaluations: o.evaluations ?? (o.quick ? 3 : 4),
     evalSentences: valid.length,
     outDir,
     onEvaluate: hook.onEvaluate,
