@@ -1,10 +1,10 @@
 // attune side of `npm run bench -- train-vit`: one training step (forward,
 // backward, AdamW) of the default image ViT on a batch of 128 random
 // 28×28 images, timed after a warm-up. Run as a child:
-//   node --import tsx bench/train-vit-attune.ts THREADS STEPS   → one JSON line
+//   node --import tsx bench/train-vit-attune.ts THREADS STEPS [BACKEND]   → one JSON line
 
 import { readFileSync } from 'node:fs';
-import { getBackend } from '../src/backend/backend.js';
+import { getBackend, setBackend } from '../src/backend/backend.js';
 import '../src/index.js';
 import { noGrad } from '../src/autograd/tape.js';
 import { crossEntropy } from '../src/ops/cross-entropy.js';
@@ -18,6 +18,7 @@ import { getHeap } from '../src/tensor/tensor.js';
 const threads = Number(process.argv[2] ?? 1);
 const steps = Number(process.argv[3] ?? 30);
 const batch = 128;
+if (process.argv[4]) setBackend(process.argv[4]);
 getBackend().setThreads(threads);
 const model = createImageModel({}, 0);
 const optimizer = new AdamW(parameterGroups(model, { weightDecay: 0.05 }), { lr: 1e-3 });
@@ -49,7 +50,7 @@ const median = times[Math.floor(times.length / 2)]!;
 const hwm = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
 console.log(
   JSON.stringify({
-    system: 'attune-wasm',
+    system: `attune-${getBackend().name}`,
     backend: getBackend().name,
     threads: getBackend().threads,
     imagesPerSecond: batch / median,

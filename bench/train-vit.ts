@@ -1,5 +1,5 @@
 // Training throughput of the small ViT (patch 7, width 64, depth 4, 4 heads,
-// MLP 128, batch 128): attune (wasm) at 1 and 2 threads, tfjs-wasm (layers
+// MLP 128, batch 128): attune (native where it builds, and wasm) at 1 and 2 threads, tfjs-wasm (layers
 // API, one thread: its threaded build never loads in Node) and PyTorch on
 // CPU (Debian's python3-torch with OpenBLAS) at 1 and 2 threads, each in its
 // own child process. PyTorch runs at its best (DESIGN.md, "PyTorch as a
@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listBackends } from '../src/index.js';
 import { machineInfo } from './report.js';
 
 const quick = process.argv.includes('--quick');
@@ -42,10 +43,14 @@ const node = (file: string, ...args: string[]) => [process.execPath, ['--import'
 const rows: Row[] = [];
 const machine = machineInfo();
 console.log(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverage.map((l) => l.toFixed(2))}`);
-for (const threads of [1, 2]) {
-  const [cmd, args] = node('train-vit-attune.ts', String(threads), String(steps));
-  const r = child(`attune ${threads}T`, cmd, args);
-  if (r) rows.push(r);
+// attune on each backend that loads here: native (Node's default where it builds) and wasm
+const backends = listBackends().includes('native') ? ['native', 'wasm'] : ['wasm'];
+for (const backend of backends) {
+  for (const threads of [1, 2]) {
+    const [cmd, args] = node('train-vit-attune.ts', String(threads), String(steps), backend);
+    const r = child(`attune ${backend} ${threads}T`, cmd, args);
+    if (r) rows.push(r);
+  }
 }
 {
   const [cmd, args] = node('train-vit-tfjs.ts', String(quick ? 3 : 8));
@@ -65,12 +70,11 @@ if (existsSync(python)) {
 console.log('\nViT training throughput (batch 128, median step)');
 console.log(`${'system'.padEnd(14)} ${'threads'.padStart(7)} ${'images/s'.padStart(10)} ${'peak RSS MiB'.padStart(13)}  heap`);
 for (const r of rows) {
-  const heap =
-    r.system === 'attune-wasm'
-      ? `tensors ${(r.tensorHeapPeakMiB as number).toFixed(0)} MiB, JS ${(r.jsHeapPeakMiB as number).toFixed(0)} MiB`
-      : r.system === 'tfjs-wasm'
-        ? `JS ${(r.jsHeapPeakMiB as number).toFixed(0)} MiB`
-        : '-';
+  const heap = r.system.startsWith('attune-')
+    ? `tensors ${(r.tensorHeapPeakMiB as number).toFixed(0)} MiB, JS ${(r.jsHeapPeakMiB as number).toFixed(0)} MiB`
+    : r.system === 'tfjs-wasm'
+      ? `JS ${(r.jsHeapPeakMiB as number).toFixed(0)} MiB`
+      : '-';
   console.log(
     `${r.system.padEnd(14)} ${String(r.threads).padStart(7)} ${r.imagesPerSecond.toFixed(0).padStart(10)} ${r.peakRssMiB.toFixed(0).padStart(13)}  ${heap}`,
   );
@@ -84,10 +88,12 @@ if (torch) {
 }
 const rate = (system: string, threads: number) =>
   rows.find((r) => r.system === system && r.threads === threads)?.imagesPerSecond ?? Number.NaN;
+const best = `attune-${backends[0]}`;
 const targets = [
-  { label: 'attune 2T / tfjs-wasm (1T)', value: rate('attune-wasm', 2) / rate('tfjs-wasm', 1), goal: 10 },
-  { label: 'attune 2T / PyTorch 2T', value: rate('attune-wasm', 2) / rate('pytorch-cpu', 2), goal: 1 },
-  { label: 'attune 1T / PyTorch 1T', value: rate('attune-wasm', 1) / rate('pytorch-cpu', 1), goal: null },
+  { label: `${best} 2T / tfjs-wasm (1T)`, value: rate(best, 2) / rate('tfjs-wasm', 1), goal: 10 },
+  { label: `${best} 2T / PyTorch 2T`, value: rate(best, 2) / rate('pytorch-cpu', 2), goal: 1 },
+  { label: `${best} 1T / PyTorch 1T`, value: rate(best, 1) / rate('pytorch-cpu', 1), goal: null },
+  { label: 'attune-wasm 2T / PyTorch 2T', value: rate('attune-wasm', 2) / rate('pytorch-cpu', 2), goal: null },
 ];
 console.log('\nTargets (ratios from this run)');
 for (const t of targets) {
