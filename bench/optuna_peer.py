@@ -3,7 +3,7 @@
 
 The problems are written exactly as in bench/tune-problems.ts.
   optuna_peer.py check            reads {"problem": [params, ...]} JSON on stdin, prints the values
-  optuna_peer.py run P S N SEEDS  P problem, S tpe|nsga2|random, N trials, SEEDS e.g. 0-9;
+  optuna_peer.py run P S N SEEDS  P problem, S tpe|tpe-multivariate|nsga2|random, N trials, SEEDS e.g. 0-9;
                                   prints one JSON line per seed: best value or front, sampler seconds
 """
 import json
@@ -79,7 +79,14 @@ def zdt(shape):
 zdt1 = zdt(lambda f1, g: 1 - math.sqrt(f1 / g))
 zdt2 = zdt(lambda f1, g: 1 - (f1 / g) ** 2)
 
-PROBLEMS = {"branin": branin, "hartmann6": hartmann6, "mixed6": mixed6, "zdt1": zdt1, "zdt2": zdt2}
+def cond6(p):
+    common = (p["layers"] - 3) ** 2 / 4 + 10 * (p["dropout"] - 0.1) ** 2
+    if p["optimizer"] == "sgd":
+        return [common + (math.log10(p["sgd_lr"]) + 1.5) ** 2 + 4 * (p["momentum"] - 0.9) ** 2]
+    return [common + 0.2 + (math.log10(p["adam_lr"]) + 3.5) ** 2 / 2 + 10 * (p["beta1"] - 0.9) ** 2]
+
+
+PROBLEMS = {"branin": branin, "hartmann6": hartmann6, "mixed6": mixed6, "cond6": cond6, "zdt1": zdt1, "zdt2": zdt2}
 
 
 def suggest(trial, problem):
@@ -96,6 +103,17 @@ def suggest(trial, problem):
             "activation": trial.suggest_categorical("activation", ["relu", "gelu", "tanh", "sigmoid"]),
             "width": trial.suggest_int("width", 32, 512, step=32),
         }
+    if problem == "cond6":
+        p = {"optimizer": trial.suggest_categorical("optimizer", ["sgd", "adam"])}
+        if p["optimizer"] == "sgd":
+            p["sgd_lr"] = trial.suggest_float("sgd_lr", 1e-4, 1, log=True)
+            p["momentum"] = trial.suggest_float("momentum", 0, 0.99)
+        else:
+            p["adam_lr"] = trial.suggest_float("adam_lr", 1e-5, 1e-1, log=True)
+            p["beta1"] = trial.suggest_float("beta1", 0.5, 0.999)
+        p["layers"] = trial.suggest_int("layers", 1, 8)
+        p["dropout"] = trial.suggest_float("dropout", 0, 0.5)
+        return p
     return {f"x{i}": trial.suggest_float(f"x{i}", 0, 1) for i in range(30)}
 
 
@@ -123,6 +141,8 @@ def run(problem, sampler_name, n_trials, seed):
     multi = problem.startswith("zdt")
     if sampler_name == "tpe":
         sampler = optuna.samplers.TPESampler(seed=seed)
+    elif sampler_name == "tpe-multivariate":
+        sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True)
     elif sampler_name == "nsga2":
         sampler = optuna.samplers.NSGAIISampler(seed=seed)
     else:

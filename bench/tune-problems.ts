@@ -2,6 +2,8 @@
 // checks both give the same values on the same points before it runs).
 //   branin (2 floats, min 0.397887), hartmann6 (6 floats in [0, 1], min −3.32237),
 //   mixed6 (int, log float, log int, stepped float, categorical, stepped int; min 0),
+//   cond6 (a conditional space: optimizer sgd | adam, each with its own learning rate and
+//     momentum / beta1, plus layers and dropout; min 0 with sgd),
 //   zdt1 / zdt2 (30 floats in [0, 1], two objectives to minimize).
 
 import type { Distribution, ParamValue } from '../src/tune/distributions.js';
@@ -11,6 +13,8 @@ export interface Problem {
   directions: ('minimize' | 'maximize')[];
   space: Record<string, Distribution>;
   evaluate(params: Record<string, ParamValue>): number[];
+  /** define-by-run parameters for conditional spaces (default: every parameter of `space`) */
+  suggest?: (ask: (name: string, d: Distribution) => ParamValue) => Record<string, ParamValue>;
 }
 
 const float = (low: number, high: number, log = false, step: number | null = null): Distribution => ({
@@ -91,6 +95,33 @@ export const mixed6: Problem = {
   },
 };
 
+const COND6_SPACE: Record<string, Distribution> = {
+  optimizer: { kind: 'categorical', choices: ['sgd', 'adam'] },
+  sgd_lr: float(1e-4, 1, true),
+  momentum: float(0, 0.99),
+  adam_lr: float(1e-5, 1e-1, true),
+  beta1: float(0.5, 0.999),
+  layers: int(1, 8),
+  dropout: float(0, 0.5),
+};
+
+export const cond6: Problem = {
+  name: 'cond6',
+  directions: ['minimize'],
+  space: COND6_SPACE,
+  suggest: (ask) => {
+    const p: Record<string, ParamValue> = { optimizer: ask('optimizer', COND6_SPACE.optimizer!) };
+    const names = p.optimizer === 'sgd' ? ['sgd_lr', 'momentum'] : ['adam_lr', 'beta1'];
+    for (const n of [...names, 'layers', 'dropout']) p[n] = ask(n, COND6_SPACE[n]!);
+    return p;
+  },
+  evaluate: (p) => {
+    const common = ((p.layers as number) - 3) ** 2 / 4 + 10 * ((p.dropout as number) - 0.1) ** 2;
+    if (p.optimizer === 'sgd') return [common + (Math.log10(p.sgd_lr as number) + 1.5) ** 2 + 4 * ((p.momentum as number) - 0.9) ** 2];
+    return [common + 0.2 + (Math.log10(p.adam_lr as number) + 3.5) ** 2 / 2 + 10 * ((p.beta1 as number) - 0.9) ** 2];
+  },
+};
+
 function zdt(name: string, shape: (f1: number, g: number) => number): Problem {
   const d = 30;
   return {
@@ -113,4 +144,4 @@ export const zdt2 = zdt('zdt2', (f1, g) => 1 - (f1 / g) ** 2);
 /** Hypervolume reference point for ZDT after 500 evaluations (f2 is still far above the front). */
 export const ZDT_REFERENCE: [number, number] = [1.1, 11];
 
-export const PROBLEMS: Record<string, Problem> = { branin, hartmann6, mixed6, zdt1, zdt2 };
+export const PROBLEMS: Record<string, Problem> = { branin, hartmann6, mixed6, cond6, zdt1, zdt2 };
