@@ -26,6 +26,7 @@ interface TuneFlags {
   pruner: string;
   evaluations?: string;
   backend?: string;
+  threads?: string;
   quick: boolean;
   checkpoints?: string;
   report?: string;
@@ -78,6 +79,7 @@ async function tune(taskName: string, f: TuneFlags): Promise<void> {
     pruner: f.pruner as PrunerName,
     evaluations: positive('evaluations', f.evaluations, true),
     backend: f.backend,
+    threads: positive('threads', f.threads, true),
     quick: f.quick,
     checkpointDir: f.checkpoints,
     seed: Number(f.seed),
@@ -151,6 +153,7 @@ export function registerTuneCommand(program: Command): void {
     .option('--evaluations <n>', 'validation evaluations per trial, each reported to the pruner (default 4)')
     .option('--quick', 'tiny models on a slice of the data: a study of minutes (what npm start runs)', false)
     .option('--backend <name>', 'kernel backend of the workers: native, wasm or js (default: the fastest that loads)')
+    .option('--threads <n>', 'kernel threads per worker (default: the cores shared among the workers)')
     .option('--checkpoints <dir>', "trials' checkpoints (default: <storage file>-checkpoints/<study>; '' keeps none)")
     .option('--report <file>', "the study's HTML report (default <study>-report.html; 'none' skips it)")
     .option('--seed <n>', 'seed of the samplers and the models', '1')
