@@ -12,7 +12,7 @@
 // Both stop early at the time budget and return the best seen.
 
 import type { Settings, SettingsSpace } from '../backend/settings.js';
-import { median } from './timing.js';
+import { type Statistic, summarize } from './timing.js';
 
 /** Samples of seconds per call for a candidate: `samples` of them. */
 export type Sampler = (settings: Settings, samples: number) => number[];
@@ -26,6 +26,8 @@ export interface SearchOptions {
   maxPasses: number;
   /** A raced candidate whose first sample is slower than best × raceMargin is dropped. */
   raceMargin: number;
+  /** How a candidate's samples become its time (default median). */
+  statistic?: Statistic;
 }
 
 export const defaultSearch: SearchOptions = { repeats: 5, budgetSeconds: 20, maxPasses: 3, raceMargin: 1.25 };
@@ -75,7 +77,7 @@ class Tally {
   overBudget(): boolean {
     return this.elapsed() > this.options.budgetSeconds;
   }
-  /** Times a candidate (raced against the best so far when `race`); returns its median or +∞ if dropped. */
+  /** Times a candidate (raced against the best so far when `race`); returns its time (median by default) or +∞ if dropped. */
   time(s: Settings, race: boolean): number {
     this.evaluations++;
     let xs = this.sampler(s, 1);
@@ -86,7 +88,7 @@ class Tally {
       xs = xs.concat(this.sampler(s, more));
       this.samples += more;
     }
-    const t = median(xs);
+    const t = summarize(xs, this.options.statistic);
     if (t < this.seconds) {
       this.seconds = t;
       this.best = s;

@@ -13,6 +13,17 @@ export interface TimingOptions {
 
 export const defaultTiming: TimingOptions = { warmup: 2, repeats: 5, minSampleSeconds: 0.002 };
 
+/**
+ * How samples become one time: 'median' (the default), or 'min' for a machine
+ * that other work preempts (a preempted sample only ever reads slower, so the
+ * fastest is the closest to the kernel's own cost).
+ */
+export type Statistic = 'median' | 'min';
+
+export function summarize(xs: readonly number[], statistic: Statistic = 'median'): number {
+  return statistic === 'min' ? Math.min(...xs) : median(xs);
+}
+
 const now = (): number => performance.now() / 1000;
 
 export function median(xs: readonly number[]): number {

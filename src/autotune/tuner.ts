@@ -7,7 +7,7 @@ import type { KernelTable } from '../backend/kernels.js';
 import type { KernelSettings, Settings } from '../backend/settings.js';
 import type { CacheEntry } from './cache.js';
 import { coordinateDescent, defaultSearch, exhaustive, type SearchOptions } from './search.js';
-import { callsPerSample, defaultTiming, median, sample, type TimingOptions } from './timing.js';
+import { callsPerSample, defaultTiming, type Statistic, sample, summarize, type TimingOptions } from './timing.js';
 import type { Workload } from './workloads.js';
 
 export interface TuneOptions {
@@ -62,7 +62,7 @@ export function tuneWorkload(
   const sampler = makeSampler(registry, kernels, w, o.timing);
   const found = o.strategy === 'exhaustive' ? exhaustive(space, sampler, o.search) : coordinateDescent(space, defaults, sampler, o.search);
   const best = { ...defaults, ...found.best };
-  const confirm = confirmAgainstDefaults(sampler, best, defaults, 2 * o.timing.repeats + 1);
+  const confirm = confirmAgainstDefaults(sampler, best, defaults, 2 * o.timing.repeats + 1, o.search.statistic);
   const accepted = confirm.best < confirm.defaults * o.acceptBelow;
   const settings = accepted ? best : { ...defaults };
   registry.set(kernel, key, settings);
@@ -84,13 +84,19 @@ export function tuneWorkload(
   };
 }
 
-/** Medians of interleaved samples of the candidate and the defaults. */
-export function confirmAgainstDefaults(sampler: (s: Settings, n: number) => number[], best: Settings, defaults: Settings, repeats: number) {
+/** The times (median by default) of interleaved samples of the candidate and the defaults. */
+export function confirmAgainstDefaults(
+  sampler: (s: Settings, n: number) => number[],
+  best: Settings,
+  defaults: Settings,
+  repeats: number,
+  statistic: Statistic = 'median',
+) {
   const a: number[] = [];
   const b: number[] = [];
   for (let r = 0; r < repeats; r++) {
     b.push(...sampler(defaults, 1));
     a.push(...sampler(best, 1));
   }
-  return { best: median(a), defaults: median(b) };
+  return { best: summarize(a, statistic), defaults: summarize(b, statistic) };
 }

@@ -36,31 +36,45 @@ export function registerAutotuneCommand(program: Command): void {
       .option('--threads <n>', 'threads the kernels use (the settings are tuned for this count)')
       .option('--budget <seconds>', 'search time per shape and backend', '20')
       .option('--repeats <n>', 'timed samples per candidate', '5')
+      .option('--statistic <median|min>', 'how samples become a time: median, or min on a machine other work preempts', 'median')
       .option('--exhaustive', 'time every candidate instead of searching (slow)'),
-  ).action((opts: { shapes?: string[]; cache?: string; threads?: string; budget: string; repeats: string; exhaustive?: boolean }) => {
-    const threads = numberOption('autotune', '--threads', opts.threads, { integer: true, min: 1 });
-    const budget = numberOption('autotune', '--budget', opts.budget, { min: 0, exclusiveMin: true }) as number;
-    const repeats = numberOption('autotune', '--repeats', opts.repeats, { integer: true, min: 1 }) as number;
-    const shapes = opts.shapes ?? STANDARD_SHAPES;
-    for (const shape of shapes) {
-      try {
-        parseShape(shape);
-      } catch (e) {
-        usageError('autotune', (e as Error).message.replace(/^autotune: /, ''));
+  ).action(
+    (opts: {
+      shapes?: string[];
+      cache?: string;
+      threads?: string;
+      budget: string;
+      repeats: string;
+      statistic: string;
+      exhaustive?: boolean;
+    }) => {
+      const threads = numberOption('autotune', '--threads', opts.threads, { integer: true, min: 1 });
+      const budget = numberOption('autotune', '--budget', opts.budget, { min: 0, exclusiveMin: true }) as number;
+      const repeats = numberOption('autotune', '--repeats', opts.repeats, { integer: true, min: 1 }) as number;
+      if (opts.statistic !== 'median' && opts.statistic !== 'min')
+        usageError('autotune', `--statistic must be median or min, got '${opts.statistic}'`);
+      const statistic: 'median' | 'min' = opts.statistic;
+      const shapes = opts.shapes ?? STANDARD_SHAPES;
+      for (const shape of shapes) {
+        try {
+          parseShape(shape);
+        } catch (e) {
+          usageError('autotune', (e as Error).message.replace(/^autotune: /, ''));
+        }
       }
-    }
-    configureAutotune({ mode: 'use-cache', ...(opts.cache ? { cachePath: opts.cache } : {}) });
-    if (threads !== undefined) setThreads(threads);
-    console.log(`attune autotune: cache ${autotuneConfig().cachePath}`);
-    try {
-      autotune(shapes, {
-        strategy: opts.exhaustive ? 'exhaustive' : 'descent',
-        timing: { warmup: 2, repeats, minSampleSeconds: 0.002 },
-        search: { repeats, budgetSeconds: budget, maxPasses: 3, raceMargin: 1.25 },
-        onResult: printResult,
-      });
-    } catch (e) {
-      usageError('autotune', (e as Error).message);
-    }
-  });
+      configureAutotune({ mode: 'use-cache', ...(opts.cache ? { cachePath: opts.cache } : {}) });
+      if (threads !== undefined) setThreads(threads);
+      console.log(`attune autotune: cache ${autotuneConfig().cachePath}`);
+      try {
+        autotune(shapes, {
+          strategy: opts.exhaustive ? 'exhaustive' : 'descent',
+          timing: { warmup: 2, repeats, minSampleSeconds: 0.002 },
+          search: { repeats, budgetSeconds: budget, maxPasses: 3, raceMargin: 1.25, statistic },
+          onResult: printResult,
+        });
+      } catch (e) {
+        usageError('autotune', (e as Error).message);
+      }
+    },
+  );
 }
