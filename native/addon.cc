@@ -5,6 +5,7 @@
 // AVX2 + FMA build; the CPU's features choose one when the addon loads.
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,13 @@ static const Isa isa_avx512 = {"avx512", gemm_avx512, attention_forward_avx512, 
 static const Isa isa_avx2 = {"avx2", gemm_avx2, attention_forward_avx2, attention_backward_avx2, attention_decode_avx2,
                                 row_kernel_avx2};
 static const Isa *isa = NULL;
+
+/* One pool and one set of scratch buffers per process: calls from several JS threads (worker_threads) take turns. */
+static pthread_mutex_t kernel_lock = PTHREAD_MUTEX_INITIALIZER;
+struct KernelLock {
+  KernelLock() { pthread_mutex_lock(&kernel_lock); }
+  ~KernelLock() { pthread_mutex_unlock(&kernel_lock); }
+};
 
 #define CHECK(call)                                                 \
   do {                                                              \
@@ -172,6 +180,7 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
   if (!(p.a = tensor_at(env, &call, GEMM_a, last * p.batchStrideA + (double)p.M * p.K, "gemm", "A"))) return NULL;
   if (!(p.b = tensor_at(env, &call, GEMM_b, last * p.batchStrideB + (double)p.K * p.N, "gemm", "B"))) return NULL;
   if (!(p.c = tensor_at(env, &call, GEMM_c, (double)p.batch * p.M * p.N, "gemm", "C"))) return NULL;
+  KernelLock held;
   if (isa->gemm(&p) != 0) return fail(env, "attune native gemm: out of memory for packing buffers");
   return NULL;
 }
@@ -207,6 +216,7 @@ static napi_value js_rows(napi_env env, napi_callback_info info) {
   ROW_TENSOR(dgamma, ROW_dgamma, row, float *, ng)
   ROW_TENSOR(dbeta, ROW_dbeta, row, float *, 0)
 #undef ROW_TENSOR
+  KernelLock held;
   if (isa->rows(&p) != 0) return fail(env, "attune native rows: out of memory for scratch");
   return NULL;
 }
@@ -277,6 +287,7 @@ static int read_attention(napi_env env, const Call *call, AttnParams *p, const c
     AttnParams p;                                                                                \
     if (!read_attention(env, &call, &p, kernel)) return NULL;                                    \
     if (!(required)) return fail(env, "attune native " kernel ": a required tensor is missing"); \
+    KernelLock held;                                                                             \
     if (isa->field(&p) != 0) return fail(env, "attune native " kernel ": out of memory for scratch"); \
     return NULL;                                                                                 \
   }
@@ -293,7 +304,12 @@ static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) return fail(env, "attune native setThreads: expected a positive integer");
   napi_value result;
-  CHECK(napi_create_int32(env, pool_resize(n), &result));
+  int size;
+  {
+    KernelLock held;
+    size = pool_resize(n);
+  }
+  CHECK(napi_create_int32(env, size, &result));
   return result;
 }
 
