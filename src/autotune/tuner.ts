@@ -1,7 +1,8 @@
 // Tuning one workload on one backend: search its kernel's settings space,
 // confirm the winner against the defaults (samples interleaved, so drift hits
 // both alike), and keep it only when it is faster by more than the noise
-// margin: tuned settings are never slower than the defaults they replace.
+// margin (and not slower under the other statistic, median or min): tuned
+// settings are never slower than the defaults they replace.
 
 import type { KernelTable } from '../backend/kernels.js';
 import type { KernelSettings, Settings } from '../backend/settings.js';
@@ -63,7 +64,10 @@ export function tuneWorkload(
   const found = o.strategy === 'exhaustive' ? exhaustive(space, sampler, o.search) : coordinateDescent(space, defaults, sampler, o.search);
   const best = { ...defaults, ...found.best };
   const confirm = confirmAgainstDefaults(sampler, best, defaults, 2 * o.timing.repeats + 1, o.search.statistic);
-  const accepted = confirm.best < confirm.defaults * o.acceptBelow;
+  // faster by the margin under the chosen statistic, and not slower under the other one
+  const other: Statistic = o.search.statistic === 'min' ? 'median' : 'min';
+  const accepted =
+    confirm.best < confirm.defaults * o.acceptBelow && summarize(confirm.samples.best, other) <= summarize(confirm.samples.defaults, other);
   const settings = accepted ? best : { ...defaults };
   registry.set(kernel, key, settings);
   return {
@@ -98,5 +102,5 @@ export function confirmAgainstDefaults(
     b.push(...sampler(defaults, 1));
     a.push(...sampler(best, 1));
   }
-  return { best: summarize(a, statistic), defaults: summarize(b, statistic) };
+  return { best: summarize(a, statistic), defaults: summarize(b, statistic), samples: { best: a, defaults: b } };
 }
