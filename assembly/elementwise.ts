@@ -6,7 +6,8 @@
 //
 // Threads own disjoint 16-float-aligned ranges of the output.
 import { at, elementShare, loadN, storeN } from './lanes';
-import { normalCdf, pow64, sigmoidParts, vexp, vexpHalfSquare, vlog, vsigmoid, vtanh } from './math';
+import { geluDerivativeFast, geluFast } from './fast-math';
+import { pow64, sigmoidParts, vexp, vlog, vsigmoid, vtanh } from './math';
 
 const ADD = 0;
 const SUB = 1;
@@ -37,7 +38,6 @@ const RDIV_SCALAR = 17;
 
 const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
 const GELU_TANH_A: f32 = 0.044715;
-const INV_SQRT_2PI: f32 = 0.3989422804014327;
 
 // @ts-ignore: decorator
 @inline function splat(v: f32): v128 {
@@ -192,7 +192,7 @@ export function binary(
   if (op == SIGMOID) return vsigmoid(x);
   if (op == RELU) return v128.and(x, f32x4.gt(x, splat(0)));
   // 0.5·x·(1 + erf(x/√2)) = x·Φ(x)
-  if (op == GELU) return f32x4.mul(x, normalCdf(x, vexpHalfSquare(x)));
+  if (op == GELU) return geluFast(x);
   // 0.5·x·(1 + tanh u) = x·σ(2u)
   if (op == GELU_TANH) return f32x4.mul(x, vsigmoid(geluTanhArg(x)));
   if (op == SILU) return f32x4.mul(x, vsigmoid(x));
@@ -271,11 +271,8 @@ export function unary(op: i32, x: usize, out: usize, n: i32, alpha: f64, tid: i3
   if (op == TANH) return f32x4.mul(f32x4.sub(splat(1), y), f32x4.add(splat(1), y));
   if (op == SIGMOID) return f32x4.mul(y, f32x4.sub(splat(1), y));
   if (op == RELU) return v128.and(f32x4.gt(x, splat(0)), splat(1));
-  if (op == GELU) {
-    // Φ(x) + x·φ(x)
-    const ex = vexpHalfSquare(x);
-    return fmaAdd(f32x4.mul(x, ex), splat(INV_SQRT_2PI), normalCdf(x, ex));
-  }
+  // Φ(x) + x·φ(x)
+  if (op == GELU) return geluDerivativeFast(x);
   if (op == GELU_TANH) {
     // 0.5(1 + t) + 0.5x(1 − t²)·√(2/π)(1 + 3·0.044715x²) with t = tanh u = 2σ(2u) − 1:
     //   = s + 2x·s(1 − s)·√(2/π)(1 + 0.134145x²),  s = σ(2u),  s(1 − s) = e·d²

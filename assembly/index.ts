@@ -3,7 +3,9 @@
 // call computes thread tid's share. Nothing here allocates.
 export * from './elementwise';
 export * from './gemm';
+export * from './gemv';
 export * from './attention';
+export * from './attention-short';
 export * from './rotary';
 export * from './reduce';
 export * from './softmax';

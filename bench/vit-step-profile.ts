@@ -2,8 +2,10 @@
 // 4 heads, MLP 2×, batch 128, 28×28 images): images/s, and the time per kernel
 // (and per matmul shape) measured by wrapping the active backend's kernels.
 //   node --import tsx bench/vit-step-profile.ts [--threads 1] [--steps 10] [--batch 128]
+//     [--settings '{"attentionForward":{"shortLength":0}}']  (kernel settings over the backend's defaults, for A/B runs)
 
 import { parseArgs } from 'node:util';
+import { kernelSettings } from '../src/backend/settings.ts';
 import * as at from '../src/index.ts';
 
 const { values } = parseArgs({
@@ -12,6 +14,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '10' },
     batch: { type: 'string', default: '128' },
     backend: { type: 'string', default: 'wasm' },
+    settings: { type: 'string' },
   },
 });
 const threads = Number(values.threads);
@@ -20,6 +23,13 @@ const batch = Number(values.batch);
 at.setBackend(values.backend);
 at.setThreads(threads);
 await at.ready();
+if (values.settings) {
+  const registry = kernelSettings(values.backend);
+  if (!registry) throw new Error(`--settings: backend '${values.backend}' has no kernel settings`);
+  for (const [kernel, settings] of Object.entries(JSON.parse(values.settings) as Record<string, Record<string, number>>)) {
+    registry.setDefaults(kernel, settings);
+  }
+}
 
 const model = new at.VisionTransformer(
   {
@@ -104,7 +114,9 @@ console.log(
   `  ${(batch / (perStep / 1000)).toFixed(0)} images/s  (${perStep.toFixed(1)} ms/step: forward ${(forwardMs / steps).toFixed(1)}, backward ${(backwardMs / steps).toFixed(1)}, optimizer ${(optimizerMs / steps).toFixed(1)})`,
 );
 // On a busy machine wall time varies with the load; with 1 thread the process's CPU time per step varies far less.
-console.log(`  process CPU time ${(cpuMs / steps).toFixed(1)} ms/step (${(batch / (cpuMs / steps / 1000)).toFixed(0)} images per CPU-second, all threads)`);
+console.log(
+  `  process CPU time ${(cpuMs / steps).toFixed(1)} ms/step (${(batch / (cpuMs / steps / 1000)).toFixed(0)} images per CPU-second, all threads)`,
+);
 let kernelTotal = 0;
 for (const { ms } of kernelTime.values()) kernelTotal += ms;
 console.log(

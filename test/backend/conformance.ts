@@ -12,6 +12,7 @@ import { after, before, describe } from 'node:test';
 import { type Backend, getBackend, listBackends, registerBackend, withBackend } from '../../src/backend/backend.ts';
 import { attentionConformance } from './conformance/attention.ts';
 import { elementwiseConformance } from './conformance/elementwise.ts';
+import { matmulConformance } from './conformance/matmul.ts';
 import { normAndGatherConformance } from './conformance/norm-gather.ts';
 import { rowConformance } from './conformance/rows.ts';
 import { makeTarget } from './conformance/support.ts';
@@ -50,5 +51,6 @@ export function describeBackendConformance(name: string, options: ConformanceOpt
     rowConformance(target);
     normAndGatherConformance(target);
     attentionConformance(target);
+    matmulConformance(target);
   });
 }

@@ -40,6 +40,13 @@ export function attentionKernels(ctx: WasmContext, settings: KernelSettings) {
 
   const work = (p: AttentionParams) => p.batch * p.numHeads * p.queryLength * p.keyLength * p.headDim;
   const threadsOf = (s: Settings, p: AttentionParams) => threadsFor(work(p), s.grain, ctx.threads, s.threads);
+  /**
+   * Short sequences (Nq, Nk ≤ the shortLength setting; 0 = never) take
+   * assembly/attention-short.ts: one (b, kv head) per work item, no tiling.
+   * It needs D % 4 == 0 and no dropout; the tiled kernels take the rest.
+   */
+  const useShortPath = (s: Settings, p: AttentionParams): boolean =>
+    p.queryLength <= (s.shortLength ?? 0) && p.keyLength <= (s.shortLength ?? 0) && p.headDim % 4 === 0 && p.dropoutP === 0;
   const tiles = (s: Settings): AttentionTileSettings => ({ blockRows: s.blockRows ?? 0, blockCols: s.blockCols ?? 0, decodeSplits: 0 });
 
   return {
@@ -47,6 +54,10 @@ export function attentionKernels(ctx: WasmContext, settings: KernelSettings) {
       const s = settings.get('attentionForward', p);
       const threads = threadsOf(s, p);
       const offsets = { query: q.ptr, key: kt.ptr, value: v.ptr, output: out.ptr, logSumExp: logSumExp.ptr };
+      if (useShortPath(s, p)) {
+        ctx.run('shortAttentionForward', [prepare(p, offsets, tiles(s), k.shortAttentionForwardScratchBytes, threads)], threads);
+        return;
+      }
       const ptr = prepare(p, offsets, tiles(s), k.flashAttentionForwardScratchBytes, threads);
       ctx.run('flashAttentionForward', [ptr], threads);
     },
@@ -84,6 +95,10 @@ export function attentionKernels(ctx: WasmContext, settings: KernelSettings) {
         gradKey: gradK.ptr,
         gradValue: gradV.ptr,
       };
+      if (useShortPath(s, p)) {
+        ctx.run('shortAttentionBackward', [prepare(p, offsets, tiles(s), k.shortAttentionBackwardScratchBytes, threads)], threads);
+        return;
+      }
       const ptr = prepare(p, offsets, tiles(s), k.flashAttentionBackwardScratchBytes, threads);
       ctx.run('flashAttentionBackward', [ptr], threads);
       if (k.flashAttentionBackwardNeedsDqPass(ptr, threads)) ctx.run('flashAttentionBackwardDq', [ptr], threads);

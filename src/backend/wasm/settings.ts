@@ -16,18 +16,25 @@ function threadChoices(threads: number): number[] {
 
 const tiles = [16, 32, 48, 64, 96, 128];
 const keyTiles = [16, 32, 64, 96, 128, 192, 256];
+const shortLengths = [0, 16, 32, 64, 128];
 
 const attentionForward: TunableKernel<never> = {
   // Br × Bc = 64 × 64: 16 KiB of scores per thread, with Q, O and a K/V tile all in L1/L2.
-  defaults: { blockRows: 64, blockCols: 64, threads: 0, grain: 1 << 18 },
+  // shortLength: Nq, Nk up to it take the untiled short-sequence kernels (assembly/attention-short.ts); 0 = never
+  defaults: { blockRows: 64, blockCols: 64, shortLength: 64, threads: 0, grain: 1 << 18 },
   key: attentionKey,
-  space: (threads): SettingsSpace => ({ blockRows: tiles, blockCols: keyTiles, threads: threadChoices(threads) }),
+  space: (threads): SettingsSpace => ({
+    blockRows: tiles,
+    blockCols: keyTiles,
+    shortLength: shortLengths,
+    threads: threadChoices(threads),
+  }),
 };
 
 const attentionBackward: TunableKernel<never> = {
-  defaults: { blockRows: 64, blockCols: 64, threads: 0, grain: 1 << 17 },
+  defaults: { blockRows: 64, blockCols: 64, shortLength: 64, threads: 0, grain: 1 << 17 },
   key: attentionKey,
-  space: (threads): SettingsSpace => ({ blockRows: tiles, blockCols: tiles, threads: threadChoices(threads) }),
+  space: (threads): SettingsSpace => ({ blockRows: tiles, blockCols: tiles, shortLength: shortLengths, threads: threadChoices(threads) }),
 };
 
 const attentionDecode: TunableKernel<never> = {
@@ -44,9 +51,11 @@ const attentionDecode: TunableKernel<never> = {
 const matmul: TunableKernel<never> = {
   // Measured on a Zen 4 (32 KiB L1d, 1 MiB L2 per core): one 8 KiB B micro-panel stays in L1, packed A
   // (128 KiB) in L2; sizes from 32 to 4096 came within 2% of each other at 512–2048³.
-  defaults: { mc: 128, kc: 256, nc: 1024, threads: 0, grain: 2_000_000 },
+  // gemvRows: products with M up to it (2 when B is row-major) skip packing (assembly/gemv.ts); 0 = never
+  defaults: { mc: 128, kc: 256, nc: 1024, gemvRows: 4, threads: 0, grain: 2_000_000 },
   key: matmulKey,
   space: (threads): SettingsSpace => ({
+    gemvRows: [0, 1, 2, 4],
     mc: [16, 32, 64, 128, 256],
     kc: [64, 128, 256, 512],
     nc: [64, 256, 1024, 4096],

@@ -6,6 +6,7 @@
 import { it } from 'node:test';
 import fc from 'fast-check';
 import { withBackend } from '../../../src/backend/backend.ts';
+import { kernelSettings } from '../../../src/backend/settings.ts';
 import * as at from '../../../src/index.ts';
 import { assertNear, type Target } from './support.ts';
 
@@ -90,6 +91,58 @@ export function attentionConformance(target: Target): void {
         }),
         { numRuns: target.runs, includeErrorInReport: true },
       );
+    }
+  });
+
+  it('attention on short sequences with many heads (ViT-sized; the wasm short path and the tiled one)', () => {
+    // the registry's shortLength sends Nq, Nk ≤ it to the untiled kernels; 0 sends everything to the tiles
+    const registry = kernelSettings(target.name);
+    const builtShort = registry?.defaults('attentionForward').shortLength;
+    const hasShortPath = builtShort !== undefined;
+    const setShort = (shortLength: number) => {
+      registry?.setDefaults('attentionForward', { shortLength });
+      registry?.setDefaults('attentionBackward', { shortLength });
+    };
+    const base: Config = { ...fc.sample(config, { seed: 5, numRuns: 1 })[0], batch: 3, numKvHeads: 4, group: 1, dropout: 0, headDim: 16 };
+    const cases: [string, Partial<Config>][] = [
+      ['plain N=17', { queryLength: 17, keyLength: 17, causal: false, window: undefined, mask: 'none', alibi: false, softcap: 0 }],
+      ['N=1', { queryLength: 1, keyLength: 1, causal: false, window: undefined, mask: 'none', alibi: false, softcap: 0 }],
+      [
+        'causal N=5, D=4',
+        { queryLength: 5, keyLength: 5, headDim: 4, causal: true, window: undefined, mask: 'none', alibi: false, softcap: 0 },
+      ],
+      ['Nq=3 < Nk=17, causal', { queryLength: 3, keyLength: 17, causal: true, window: undefined, mask: 'none', alibi: false, softcap: 0 }],
+      ['Nq=17 > Nk=6, window', { queryLength: 17, keyLength: 6, causal: false, window: [2, 1], mask: 'none', alibi: false, softcap: 0 }],
+      [
+        'GQA 8 heads on 2, bool mask per head',
+        { numKvHeads: 2, group: 4, queryLength: 9, keyLength: 13, mask: 'bool-per-head', causal: false },
+      ],
+      ['additive mask, ALiBi, softcap', { queryLength: 17, keyLength: 17, mask: 'additive', alibi: true, softcap: 5, causal: false }],
+      [
+        'everything but dropout, N=64',
+        { queryLength: 64, keyLength: 64, mask: 'bool', alibi: true, softcap: 5, causal: true, window: [20, 3] },
+      ],
+      ['dropout (tiled fallback)', { queryLength: 17, keyLength: 17, dropout: 0.2, mask: 'none', causal: false }],
+    ];
+    for (const threads of target.threads) {
+      target.setThreads(threads);
+      for (const shortLength of hasShortPath ? [64, 0] : [undefined]) {
+        if (shortLength !== undefined) setShort(shortLength);
+        try {
+          for (const [name, change] of cases) {
+            const c: Config = { ...base, ...change };
+            const [o, dq, dk, dv] = forwardBackward(target.name, c);
+            const [ro, rdq, rdk, rdv] = forwardBackward('js', c);
+            const label = `${name}, shortLength ${shortLength}, ${threads} threads`;
+            near(o, ro, `output ${label}`, 1e-5);
+            near(dq, rdq, `dq ${label}`, 1e-4);
+            near(dk, rdk, `dk ${label}`, 1e-4);
+            near(dv, rdv, `dv ${label}`, 1e-4);
+          }
+        } finally {
+          if (builtShort !== undefined) setShort(builtShort);
+        }
+      }
     }
   });
 

@@ -181,6 +181,53 @@ export function elementwiseConformance(target: Target): void {
     }
   });
 
+  it('unary: gelu and its gradient over a dense grid on [−14, 14], specials included, within a few float32 ulps', () => {
+    // 280,001 points 1e-4 apart, then ±0, ±∞, NaN, denormals and the largest floats
+    const grid = Float32Array.from({ length: 280_001 }, (_, i) => -14 + i * 1e-4);
+    const specials = [
+      0,
+      -0,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      Number.NaN,
+      1e-40,
+      -1e-40,
+      1e-30,
+      -1e-30,
+      3e38,
+      -3e38,
+      -20,
+      -40,
+    ];
+    const x = f32([...grid, ...specials], [grid.length + specials.length]);
+    const n = x.size;
+    const ones = f32(new Float32Array(n).fill(1), [n]);
+    const [[want], [got]] = both(
+      target,
+      'unary',
+      [x],
+      () => [Tensor.empty([n])],
+      (k, [y]) => k(x, y, { op: 'gelu', alpha: 0 }),
+    );
+    const y = f32(want, [n]);
+    const [[wantGrad], [gotGrad]] = both(
+      target,
+      'unaryGrad',
+      [x, ones],
+      () => [Tensor.empty([n])],
+      (k, [dx]) => k(x, y, ones, dx, { op: 'gelu', alpha: 0 }),
+    );
+    const X = x.view();
+    // gelu: relative, down to float32's normal range (its tail is x·Φ(x) with Φ tiny: no cancellation anywhere)
+    let worst = 0;
+    for (let i = 0; i < n; i++) if (Math.abs(want[i]) >= 1e-37) worst = Math.max(worst, Math.abs(got[i] - want[i]) / Math.abs(want[i]));
+    assertNear(got, want, `gelu (largest relative error ${worst.toExponential(2)})`, () => 1e-44, 6e-7);
+    // gelu′ = Φ(x) + x·φ(x) crosses 0 near x = −0.75, where its two terms cancel: relative to their size
+    const phi = (v: number) => Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI);
+    assertNear(gotGrad, wantGrad, 'gelu′', (i) => 6e-7 * Math.abs((X[i] as number) * phi(X[i] as number)) + 1e-44, 6e-7);
+    for (const t of [x, y, ones]) t.dispose();
+  });
+
   it('unaryGrad: every op, from the reference forward output', () => {
     const crossesZero = new Set<UnaryOp>(['gelu', 'geluTanh', 'silu']);
     for (const threads of target.threads) {
