@@ -1,4 +1,4 @@
-// npm run bench -- <name>: runs bench/<name>.ts (autotune, kernels, matmul, attention, attention-cost, peers-demo, train-vit, train-vit-quality, train-seq2seq, translation-quality, summarization-quality).
+// npm run bench -- <name>: runs bench/<name>.ts (autotune, kernels, matmul, attention, attention-cost, peers-demo, train-vit, train-vit-quality, train-seq2seq, translation-quality, summarization-quality, tune-real).
 
 const name = process.argv[2];
 const known = [
@@ -13,6 +13,7 @@ const known = [
   'train-seq2seq',
   'translation-quality',
   'summarization-quality',
+  'tune-real',
 ];
 if (!name || !known.includes(name)) {
   console.error(`usage: npm run bench -- <${known.join('|')}> [options]`);

@@ -68,7 +68,7 @@ export interface TuneTaskOptions {
   epochsPerTrial?: number;
   /** training examples used (small for quick studies) */
   trainLimit?: number;
-  /** validation examples scored (text tasks; default 200) */
+  /** validation examples scored (text: default 200, quick 100; images, held out of training: 2000, quick 500) */
   validLimit?: number;
   /** BPE pieces of the text tasks' tokenizer (default 8000; quick 1000) */
   vocabSize?: number;
@@ -105,7 +105,14 @@ function pruningHook(trial: Trial, metric: string): { onEvaluate: (step: number,
 }
 
 function trainingBudget(o: TuneTaskOptions): { epochs?: number; minutes?: number } {
-  return { epochs: o.epochsPerTrial, minutes: o.epochsPerTrial === undefined ? (o.minutesPerTrial ?? (o.quick ? 0.75 : 1)) : undefined };
+  return { epochs: o.epochsPerTrial, minutes: o.epochsPerTrial === undefined ? (o.minutesPerTrial ?? 1) : undefined };
+}
+
+let imageCount: number | null = null;
+/** Training images available (Debian's full set or the shipped subset), read once per worker. */
+function trainingImages(): number {
+  imageCount ??= loadFashionMnist('train', fashionMnistDir().dir).count;
+  return imageCount;
 }
 
 async function imageTrial(trial: Trial, d: AttentionDesign, o: TuneTaskOptions, outDir: string | undefined): Promise<Metrics> {
@@ -118,12 +125,15 @@ async function imageTrial(trial: Trial, d: AttentionDesign, o: TuneTaskOptions, 
     attentionDropout: d.attentionDropout,
   };
   const hook = pruningHook(trial, 'accuracy');
+  const trainLimit = o.trainLimit ?? (o.quick ? 3000 : undefined);
+  const used = Math.min(trainLimit ?? Number.POSITIVE_INFINITY, trainingImages());
   const r = await trainImageClassifier({
     model,
     lr: d.lr,
     seed: o.seed,
     ...trainingBudget(o),
-    trainLimit: o.trainLimit ?? (o.quick ? 3000 : undefined),
+    trainLimit,
+    validation: Math.min(o.validLimit ?? (o.quick ? 500 : 2000), Math.floor(used / 5)),
     evaluations: o.evaluations ?? 4,
     outDir,
     onEvaluate: hook.onEvaluate,

@@ -1,0 +1,168 @@
+// A real tuning run on one task: does the tuner find an attention design that dominates the
+// task's default one — equal or better quality with ≥ 1.5× lower latency or ≥ 2× fewer
+// attention parameters? Run it with the machine to itself:
+//   npm run bench -- tune-real [--task image] [--trials 20] [--minutes 0.75] [--workers 2]
+//                              [--confirm-seeds 2] [--train-limit N] [--study name] [--storage url]
+// 1. `attune tune <task>` (the library call) with objectives quality, latency, attentionParams:
+//    NSGA-II, median pruner, the default design enqueued as trial 0.
+// 2. Candidates: COMPLETE trials no worse than the default in quality that meet a cost target;
+//    the one of highest quality (then lowest latency) is retrained beside the default with
+//    `--confirm-seeds` more seeds, one after the other in this process, so a lucky seed does not
+//    decide: the verdict compares mean quality and median latency over the seeds.
+// Prints both designs and writes bench/results/tune-real-<task>.json. Expected duration with
+// the defaults on 2 cores: about 20 trials × ~60 s / 2 workers ≈ 10–11 min for the study, plus
+// 2 seeds × 2 designs × ~55 s ≈ 4 min of confirmation: ~15 min.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FrozenTrial } from '../src/tune/frozen-trial.js';
+import { METRICS_ATTR } from '../src/tune/objectives.js';
+import { createStudy } from '../src/tune/study.js';
+import { TASK_METRICS, type TuneTask, type TuneTaskOptions, taskWorker } from '../src/tune/task-objectives.js';
+import { describeDesign, runTuneTask } from '../src/tune/tune-task.js';
+import { machineInfo } from './report.js';
+
+const argv = process.argv;
+const flag = (name: string, d: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1]! : d);
+const task = flag('--task', 'image') as TuneTask;
+if (!(task in TASK_METRICS)) throw new Error(`--task: expected image, translation or summarization, got '${task}'`);
+const trials = Number(flag('--trials', '20'));
+const minutes = Number(flag('--minutes', '0.75'));
+const workers = Number(flag('--workers', '2'));
+const confirmSeeds = Number(flag('--confirm-seeds', '2'));
+const trainLimit = argv.includes('--train-limit') ? Number(flag('--train-limit', '0')) : undefined;
+const quality = TASK_METRICS[task][0]!;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const studyName = flag('--study', `tune-real-${task}-${stamp}`);
+const storage = flag('--storage', `sqlite:${path.join(here, 'results', 'tune-real.db')}`);
+mkdirSync(path.join(here, 'results'), { recursive: true });
+
+const LATENCY_RATIO = 1.5;
+const ATTENTION_RATIO = 2;
+type Metrics = Record<string, number>;
+const metricsOf = (t: FrozenTrial) => t.userAttrs[METRICS_ATTR] as Metrics;
+
+const base: Omit<TuneTaskOptions, 'seed'> = {
+  task,
+  objectives: [quality, 'latency', 'attentionParams'],
+  constraints: [],
+  minutesPerTrial: minutes,
+  trainLimit,
+};
+const m = machineInfo();
+console.log(
+  `tune-real: ${task}, ${trials} trials of ${minutes} min on ${workers} workers, study '${studyName}' in ${storage} (${m.cpu}, load ${m.loadAverage.map((l) => l.toFixed(2))})`,
+);
+const t0 = performance.now();
+const { study } = await runTuneTask({
+  ...base,
+  seed: 1,
+  storage,
+  studyName,
+  trials,
+  workers,
+  checkpointDir: '',
+  onProgress: (p) =>
+    console.log(
+      `[${p.done}/${p.target}] trial #${p.last.number} ${p.last.state} [${(p.last.values ?? []).map((v) => v.toPrecision(4)).join(', ')}]`,
+    ),
+});
+const studySeconds = (performance.now() - t0) / 1000;
+const baseline = study.trials.find((t) => t.userAttrs.baseline && t.state === 'COMPLETE');
+if (!baseline) throw new Error('the default design (trial 0) did not complete; see attune study show');
+const b = metricsOf(baseline);
+const meetsCost = (x: Metrics, y: Metrics) =>
+  y.latency! / x.latency! >= LATENCY_RATIO || y.attentionParams! / x.attentionParams! >= ATTENTION_RATIO;
+const candidates = study
+  .getTrials({ states: ['COMPLETE'] })
+  .filter((t) => t !== baseline && metricsOf(t)[quality]! >= b[quality]! && meetsCost(metricsOf(t), b))
+  .sort((x, y) => metricsOf(y)[quality]! - metricsOf(x)[quality]! || metricsOf(x).latency! - metricsOf(y).latency!);
+console.log(`study: ${(studySeconds / 60).toFixed(1)} min, ${study.trials.length} trials, Pareto front ${study.bestTrials.length}`);
+console.log(`  default    ${describeDesign(baseline)}`);
+for (const t of candidates.slice(0, 5)) console.log(`  candidate  ${describeDesign(t)}`);
+
+const sameParams = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+
+/** Retrains the default and the candidate with more seeds, one after the other here; returns per-design metrics. */
+async function confirm(designs: FrozenTrial[]): Promise<Metrics[][]> {
+  const out: Metrics[][] = designs.map(() => []);
+  for (let s = 0; s < confirmSeeds; s++) {
+    const bundle = await taskWorker({ ...base, seed: 100 + s, pruner: 'none', threads: 1 }, { workerIndex: 0 });
+    const check = await createStudy({ name: `confirm-${s}`, directions: study.directions });
+    for (const d of designs) await check.enqueueTrial(d.params);
+    await check.optimize(bundle.objective, { nTrials: designs.length });
+    designs.forEach((d, i) => {
+      const t = check.trials.find((c) => sameParams(c.params, d.params));
+      if (t?.state !== 'COMPLETE')
+        throw new Error(`confirmation seed ${100 + s}: design #${d.number} ${t?.state}: ${t?.systemAttrs.fail_reason}`);
+      out[i]!.push(metricsOf(t));
+    });
+    await check.close();
+  }
+  return out;
+}
+
+const mean = (xs: number[]) => xs.reduce((a, v) => a + v, 0) / xs.length;
+const median = (xs: number[]) => [...xs].sort((a, c) => a - c)[Math.floor(xs.length / 2)]!;
+let verdict = 'no candidate: no trial matched the default quality with the cost target';
+let confirmation: unknown = null;
+const best = candidates[0];
+if (best) {
+  const extra = confirmSeeds > 0 ? await confirm([baseline, best]) : [[], []];
+  const runsB = [b, ...extra[0]!];
+  const runsC = [metricsOf(best), ...extra[1]!];
+  // quality: the mean over the study's run and the confirmations; latency: the median of the
+  // confirmations (each design alone on the machine), else the study's measurement
+  const summary = (r: Metrics[]) => ({
+    [quality]: mean(r.map((x) => x[quality]!)),
+    latency: median((confirmSeeds > 0 ? r.slice(1) : r).map((x) => x.latency!)),
+    attentionParams: r[0]!.attentionParams!,
+    params: r[0]!.params!,
+  });
+  const sb = summary(runsB);
+  const sc = summary(runsC);
+  const latencyRatio = sb.latency! / sc.latency!;
+  const attentionRatio = sb.attentionParams! / sc.attentionParams!;
+  const ok = sc[quality]! >= sb[quality]! && (latencyRatio >= LATENCY_RATIO || attentionRatio >= ATTENTION_RATIO);
+  verdict = `${ok ? 'DOMINATES' : 'does NOT dominate'}: ${quality} ${sc[quality]!.toFixed(4)} vs ${sb[quality]!.toFixed(4)} (mean of ${runsB.length} seeds), latency ${sc.latency!.toFixed(2)} vs ${sb.latency!.toFixed(2)} ms (${latencyRatio.toFixed(2)}× lower), attention parameters ${sc.attentionParams} vs ${sb.attentionParams} (${attentionRatio.toFixed(2)}× fewer)`;
+  confirmation = {
+    default: { params: baseline.params, runs: runsB, summary: sb },
+    found: { trial: best.number, params: best.params, runs: runsC, summary: sc },
+    latencyRatio,
+    attentionRatio,
+    dominates: ok,
+  };
+}
+console.log(`trial #${best?.number ?? '-'} ${verdict}`);
+const totalSeconds = (performance.now() - t0) / 1000;
+console.log(`total ${(totalSeconds / 60).toFixed(1)} min`);
+const file = path.join(here, 'results', `tune-real-${task}.json`);
+writeFileSync(
+  file,
+  `${JSON.stringify(
+    {
+      name: 'tune-real',
+      machine: machineInfo(),
+      task,
+      study: studyName,
+      storage,
+      trials,
+      minutesPerTrial: minutes,
+      workers,
+      confirmSeeds,
+      studySeconds,
+      totalSeconds,
+      default: { number: baseline.number, params: baseline.params, metrics: b },
+      front: study.bestTrials.map((t) => ({ number: t.number, params: t.params, metrics: metricsOf(t) })),
+      confirmation,
+      verdict,
+    },
+    null,
+    2,
+  )}\n`,
+);
+console.log(`results in ${file}`);
+await study.close();
