@@ -1,8 +1,9 @@
-// The objectives of `attune tune <task>`: sample an attention design from the task's space, train
-// the task's model briefly (reporting validation quality at each evaluation, so the pruner can
-// stop a hopeless design early), then measure quality on the validation split, inference
-// latency on this machine (real kernels, median of repeated runs), peak tensor memory,
-// parameters and attention parameters. The trained model is saved per trial for the report.
+// The objectives of `attune tune <task>`: sample an attention design from the task's space,
+// measure what it costs at inference on a freshly built model (latency on this machine with real
+// kernels, median of repeated runs on a fixed-size input; peak tensor memory; parameters and
+// attention parameters), then train it briefly, reporting validation quality at each evaluation
+// so the pruner can stop a hopeless design early, and take the last evaluation as its quality.
+// The trained model is saved per trial for the report.
 // The export `taskWorker` is the factory a worker process loads (worker-protocol.ts).
 
 import { rmSync } from 'node:fs';
@@ -14,12 +15,14 @@ import { padSequences } from '../data/batching.js';
 import { fashionMnistDir, loadFashionMnist } from '../data/fashion-mnist.js';
 import type { TextPair } from '../data/pairs.js';
 import { trainBpe } from '../data/tokenizer-train.js';
+import type { Module } from '../nn/module.js';
 import type { PositionKind } from '../nn/position.js';
 import type { Seq2SeqTransformer } from '../nn/seq2seq.js';
 import { imageTensor } from '../tasks/image/data.js';
 import { createImageModel } from '../tasks/image/model.js';
 import { trainImageClassifier } from '../tasks/image/train.js';
 import { encodeSource } from '../tasks/seq2seq/generate.js';
+import { createSeq2SeqModel, type Seq2SeqModelOptions, seq2seqConfig } from '../tasks/seq2seq/model.js';
 import { greedySearch } from '../tasks/seq2seq/search.js';
 import { TransformerStepDecoder } from '../tasks/seq2seq/step-decoder.js';
 import { type Seq2SeqTask, trainSeq2Seq } from '../tasks/seq2seq/train.js';
@@ -88,19 +91,40 @@ export interface TuneTaskOptions {
 
 type Metrics = Record<string, number>;
 
-/** Reports each evaluation's quality as step k (the k-th evaluation: comparable across designs under one time budget). */
-function pruningHook(trial: Trial, metric: string): { onEvaluate: (step: number, m: Metrics) => Promise<boolean>; pruned: () => boolean } {
+/**
+ * Reports each evaluation as step k (the k-th evaluation: comparable across designs under one time
+ * budget). With several objectives the report is the vector of objective values, the costs being
+ * known before training, so the pruner compares by domination: a fast design of lower quality so
+ * far is kept when no more than half of its peers dominate it (pruners/base.ts).
+ */
+function pruningHook(
+  trial: Trial,
+  metric: string,
+  objectives: readonly string[],
+  costs: Metrics,
+): { onEvaluate: (step: number, m: Metrics) => Promise<boolean>; pruned: () => boolean } {
   let k = 0;
   let pruned = false;
   return {
     onEvaluate: async (_step, m) => {
       const v = m[metric];
       if (typeof v !== 'number' || !Number.isFinite(v)) return false;
-      trial.report(v, k++);
+      const vector = objectives.map((n) => (n === metric ? v : costs[n]));
+      trial.report(objectives.length > 1 && vector.every((x) => typeof x === 'number') ? (vector as number[]) : v, k++);
       pruned = await trial.shouldPrune();
       return pruned;
     },
     pruned: () => pruned,
+  };
+}
+
+/** What a design costs at inference, measured on a freshly built model (the weights do not change the time of a fixed-size input). */
+function costMetrics(model: Module, one: () => void, runs: number, warmup: number): Metrics {
+  return {
+    latency: medianMs(one, runs, warmup),
+    memory: peakBytes(one),
+    params: model.numParameters(),
+    attentionParams: attentionParameters(model),
   };
 }
 
@@ -124,7 +148,11 @@ async function imageTrial(trial: Trial, d: AttentionDesign, o: TuneTaskOptions, 
     position: d.position as PositionKind,
     attentionDropout: d.attentionDropout,
   };
-  const hook = pruningHook(trial, 'accuracy');
+  const net = createImageModel(model, o.seed).eval();
+  const test = loadFashionMnist('test', fashionMnistDir().dir);
+  const costs = costMetrics(net, () => tidy(() => noGrad(() => void net.forward(imageTensor(test, [0])))), 15, 3);
+  net.dispose();
+  const hook = pruningHook(trial, 'accuracy', o.objectives, costs);
   const trainLimit = o.trainLimit ?? (o.quick ? 3000 : undefined);
   const used = Math.min(trainLimit ?? Number.POSITIVE_INFINITY, trainingImages());
   const r = await trainImageClassifier({
@@ -141,19 +169,7 @@ async function imageTrial(trial: Trial, d: AttentionDesign, o: TuneTaskOptions, 
     log: () => {},
   });
   if (hook.pruned()) throw new TrialPruned(`pruned after ${trial.snapshot().intermediateValues.size} evaluations`);
-  const test = loadFashionMnist('test', fashionMnistDir().dir);
-  const net = createImageModel(r.config, o.seed);
-  net.eval();
-  const one = () => tidy(() => noGrad(() => void net.forward(imageTensor(test, [0]))));
-  const metrics = {
-    accuracy: r.validationAccuracy ?? r.testAccuracy,
-    latency: medianMs(one),
-    memory: peakBytes(one),
-    params: r.parameters,
-    attentionParams: attentionParameters(net),
-  };
-  net.dispose();
-  return metrics;
+  return { accuracy: r.validationAccuracy ?? r.testAccuracy, ...costs };
 }
 
 // Tokenizers trained once per worker and data slice (trainBpe is deterministic, so every worker gets the same).
@@ -196,24 +212,29 @@ async function seq2seqTrial(
   const valid = data.valid.slice(0, o.validLimit ?? (o.quick ? 100 : 200));
   const vocabSize = o.vocabSize ?? (o.quick ? 1000 : 8000);
   const tokenizer = sharedTokenizer(`${task.name}/${trainLimit}/${vocabSize}`, data.train, vocabSize);
-  const hook = pruningHook(trial, task.metric);
+  const model: Seq2SeqModelOptions = {
+    dim: d.width,
+    numHeads: d.numHeads,
+    numKvHeads: d.numKvHeads,
+    headDim: d.headDim,
+    window: d.window < 0 ? undefined : d.window,
+    position: d.position as PositionKind,
+    attentionDropout: d.attentionDropout,
+    encoderLayers: d.layers,
+    decoderLayers: d.layers,
+    ffnDim: d.width * (typeof params.ffnMultiplier === 'number' ? params.ffnMultiplier : 4),
+    dropout: typeof params.dropout === 'number' ? params.dropout : 0.1,
+  };
+  const fresh = createSeq2SeqModel(seq2seqConfig(targetTokenizer(tokenizer).vocabSize, model), o.seed).eval();
+  // one validation sentence, 24 output tokens: a typical synopsis length
+  const costs = costMetrics(fresh, () => tidy(() => fixedLengthDecode(fresh, tokenizer, valid[0]!.source, 24)), 7, 1);
+  fresh.dispose();
+  const hook = pruningHook(trial, task.metric, o.objectives, costs);
   const r = await trainSeq2Seq(task, {
     train: data.train,
     valid,
     tokenizer,
-    model: {
-      dim: d.width,
-      numHeads: d.numHeads,
-      numKvHeads: d.numKvHeads,
-      headDim: d.headDim,
-      window: d.window < 0 ? undefined : d.window,
-      position: d.position as PositionKind,
-      attentionDropout: d.attentionDropout,
-      encoderLayers: d.layers,
-      decoderLayers: d.layers,
-      ffnDim: d.width * (typeof params.ffnMultiplier === 'number' ? params.ffnMultiplier : 4),
-      dropout: typeof params.dropout === 'number' ? params.dropout : 0.1,
-    },
+    model,
     lr: d.lr,
     batchSize: o.quick ? 32 : 64,
     seed: o.seed,
@@ -225,22 +246,11 @@ async function seq2seqTrial(
     progress: 'none',
     log: () => {},
   });
-  try {
-    if (hook.pruned()) throw new TrialPruned(`pruned after ${trial.snapshot().intermediateValues.size} evaluations`);
-    const quality = r.fit.lastEval?.[task.metric];
-    if (quality === undefined) throw new Error(`${task.name}: training ended without an evaluation of ${task.metric}`);
-    // one validation sentence, 24 output tokens: a typical synopsis length
-    const one = () => tidy(() => fixedLengthDecode(r.model, r.tokenizer, valid[0]!.source, 24));
-    return {
-      [task.metric]: quality,
-      latency: medianMs(one, 7, 1),
-      memory: peakBytes(one),
-      params: r.model.numParameters(),
-      attentionParams: attentionParameters(r.model),
-    };
-  } finally {
-    r.model.dispose();
-  }
+  r.model.dispose();
+  if (hook.pruned()) throw new TrialPruned(`pruned after ${trial.snapshot().intermediateValues.size} evaluations`);
+  const quality = r.fit.lastEval?.[task.metric];
+  if (quality === undefined) throw new Error(`${task.name}: training ended without an evaluation of ${task.metric}`);
+  return { [task.metric]: quality, ...costs };
 }
 
 function createPruner(name: PrunerName | undefined): Pruner {

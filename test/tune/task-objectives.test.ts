@@ -58,6 +58,9 @@ describe('attune tune objectives', () => {
     assert.ok(m.attentionParams! > 0 && m.attentionParams! < m.params!);
     assert.deepEqual(done!.values, [m.accuracy, m.latency]);
     assert.ok(done!.intermediateValues.size >= 2, 'each evaluation is reported');
+    // two objectives: each report is the vector [accuracy so far, latency], for the multi-objective pruning rule
+    const vectors = done!.systemAttrs.intermediate_vectors as Record<string, number[]>;
+    assert.deepEqual(vectors['0'], [done!.intermediateValues.get(0), m.latency]);
     const checkpoint = done!.userAttrs[CHECKPOINT_ATTR] as string;
     assert.ok(existsSync(checkpoint), checkpoint);
     assert.equal(pruned!.state, 'PRUNED');
