@@ -5,13 +5,15 @@
 //   gelu and its gradient over 2176 × 128 elements
 //   GEMV [1, K]·[K, N] and small-M GEMMs
 // Variants of a kernel alternate within one process (median of interleaved rounds).
-//   node --import tsx bench/small-kernels.ts [--threads 1] [--rounds 15] [--only attention|gelu|gemv|gemm]
+//   node --import tsx bench/small-kernels.ts [--threads 1] [--rounds 15] [--only attention|gelu|gemv|gemm|decode]
 
 import { parseArgs } from 'node:util';
 import type { KernelTable } from '../src/backend/kernels.ts';
 import { kernelSettings } from '../src/backend/settings.ts';
 import * as at from '../src/index.ts';
 import { attentionParams } from '../src/ops/attention.ts';
+import { createSeq2SeqModel, seq2seqConfig } from '../src/tasks/seq2seq/model.ts';
+import { TransformerStepDecoder } from '../src/tasks/seq2seq/step-decoder.ts';
 
 const { values } = parseArgs({
   options: {
@@ -131,19 +133,36 @@ function gelu(): void {
 }
 
 function gemv(): void {
+  // on wasm, the unpacked path (gemvRows as built) against the packed GEMM (gemvRows 0)
+  const registry = kernelSettings(values.backend);
+  const built = registry?.defaults('matmul').gemvRows;
+  const paths = built === undefined ? [undefined] : [built, 0];
   const variants: Variant[] = [];
-  for (const [M, K, N] of [
-    [1, 512, 512],
-    [1, 64, 2048],
-    [1, 2048, 64],
-    [4, 512, 512],
-    [16, 256, 256],
-  ]) {
+  for (const [M, K, N, transB] of [
+    [1, 512, 512, true],
+    [1, 512, 512, false],
+    [1, 64, 2048, true],
+    [1, 2048, 64, true],
+    [2, 512, 512, false],
+    [4, 512, 512, true],
+    [16, 256, 256, false],
+  ] as const) {
     const a = at.keep(at.randn([M, K], { seed: 7 }));
-    const b = at.keep(at.randn([K, N], { seed: 8 }));
+    const b = at.keep(at.randn(transB ? [N, K] : [K, N], { seed: 8 }));
     const c = at.keep(at.zeros([M, N]));
-    const p = { batch: 1, M, N, K, batchStrideA: 0, batchStrideB: 0, transA: false, transB: false, accumulate: false };
-    variants.push({ name: `matmul ${M}×${K}·${K}×${N}`, flops: 2 * M * N * K, run: () => kernels.matmul(a, b, c, p) });
+    const p = { batch: 1, M, N, K, batchStrideA: 0, batchStrideB: 0, transA: false, transB, accumulate: false };
+    for (const gemvRows of paths) {
+      const path = gemvRows === undefined ? '' : gemvRows === 0 ? ' (packed)' : '';
+      const run = () => {
+        if (gemvRows !== undefined) registry?.setDefaults('matmul', { gemvRows });
+        try {
+          kernels.matmul(a, b, c, p);
+        } finally {
+          if (built !== undefined) registry?.setDefaults('matmul', { gemvRows: built });
+        }
+      };
+      variants.push({ name: `matmul ${M}×${K}·${K}×${N}${transB ? 'ᵀ' : ''}${path}`, flops: 2 * M * N * K, run });
+    }
   }
   measure('small matmuls', variants, 50);
 }
@@ -169,8 +188,50 @@ function vitGemms(): void {
   measure('ViT GEMMs', variants, 10);
 }
 
+/**
+ * Token-by-token decoding of one sentence (the translation model's default
+ * size, random weights, vocabulary 8,000, 24 source tokens, 32 steps on the
+ * KV cache): M = 1 products everywhere, the output projection a [1, 256]·[8000, 256]ᵀ.
+ */
+function decode(): void {
+  const model = createSeq2SeqModel(seq2seqConfig(8000), 1);
+  model.eval();
+  const Ns = 24;
+  const sources = {
+    ids: Int32Array.from({ length: Ns }, (_, i) => 5 + ((i * 37) % 7000)),
+    mask: new Uint8Array(Ns).fill(1),
+    batch: 1,
+    length: Ns,
+  };
+  const registry = kernelSettings(values.backend);
+  const built = registry?.defaults('matmul').gemvRows;
+  const paths = built === undefined ? [undefined] : [built, 0];
+  const steps = 32;
+  const variants: Variant[] = paths.map((gemvRows) => ({
+    name: `greedy, ${steps} tokens${gemvRows === 0 ? ' (packed GEMM)' : ''}`,
+    run: () => {
+      if (gemvRows !== undefined) registry?.setDefaults('matmul', { gemvRows });
+      try {
+        at.tidy(() => {
+          const decoder = new TransformerStepDecoder(model, sources, { maxLength: steps });
+          let tokens = new Int32Array(1).fill(1);
+          for (let t = 0; t < steps; t++) {
+            const logProbs = decoder.step(tokens);
+            tokens = Int32Array.of(2 + (t % 50) + (logProbs[0] > 0 ? 1 : 0));
+          }
+          decoder.dispose();
+        });
+      } finally {
+        if (built !== undefined) registry?.setDefaults('matmul', { gemvRows: built });
+      }
+    },
+  }));
+  measure('seq2seq decoding, batch 1 (dim 256, 3+3 layers, ffn 1024)', variants, 2);
+}
+
 const only = values.only;
 if (!only || only === 'attention') attention();
 if (!only || only === 'gelu') gelu();
 if (!only || only === 'gemv') gemv();
 if (!only || only === 'gemm') vitGemms();
+if (!only || only === 'decode') decode();
