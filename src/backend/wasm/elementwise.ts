@@ -25,7 +25,7 @@ export const UNARY_COST: Readonly<Record<UnaryOp, number>> = {
   sigmoid: 7,
   silu: 8,
   tanh: 10,
-  gelu: 25,
+  gelu: 9,
   geluTanh: 20,
   powScalar: 150,
 };
