@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ParamValue } from '../tune/distributions.js';
+import { redactUrl } from '../tune/storage/base.js';
 import { openStorage } from '../tune/storage/open.js';
 import { loadStudy } from '../tune/study.js';
 import { Dashboard } from '../viz/dashboard-server.js';
@@ -93,7 +94,7 @@ export function registerReportCommands(program: Command): void {
           },
         });
         const url = await dashboard.listen();
-        console.log(`attune serve: ${url} (${storage.url}${flags.allowWrite ? ', writable' : ', read-only'}); Ctrl-C stops`);
+        console.log(`attune serve: ${url} (${redactUrl(storage.url)}${flags.allowWrite ? ', writable' : ', read-only'}); Ctrl-C stops`);
         process.once('SIGINT', () => {
           void dashboard.close().then(() => storage.close());
         });

@@ -10,7 +10,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FrozenTrial } from '../tune/frozen-trial.js';
-import type { Storage } from '../tune/storage/base.js';
+import { redactUrl, type Storage } from '../tune/storage/base.js';
 import { DASHBOARD_SCRIPT } from './dashboard-script.js';
 import { escapeHtml, renderPage } from './html.js';
 import { buildReportParts, REPORT_BODY, REPORT_STYLE, type ReportParts, vegaRuntimeSource } from './report.js';
@@ -100,7 +100,7 @@ export class Dashboard {
   private indexPage(): string {
     return renderPage({
       title: 'attune studies',
-      body: `<h1>Studies</h1><p class="muted">Storage: ${escapeHtml(this.options.storage.url)}${this.options.allowWrite ? '' : ' (read-only)'}</p><div id="studies"></div>`,
+      body: `<h1>Studies</h1><p class="muted">Storage: ${escapeHtml(redactUrl(this.options.storage.url))}${this.options.allowWrite ? '' : ' (read-only)'}</p><div id="studies"></div>`,
       scripts: [DASHBOARD_SCRIPT, 'startIndex();'],
     });
   }
