@@ -139,7 +139,7 @@ console.log(
     : 'no shape slower than the defaults (by > 2%)',
 );
 
-const file = new URL(`./results/autotune-${backend.name}${args.quick ? '-quick' : ''}.json`, import.meta.url).pathname;
+const file = new URL(`./results/autotune-${backend.name}-${backend.threads}t${args.quick ? '-quick' : ''}.json`, import.meta.url).pathname;
 mkdirSync(new URL('./results/', import.meta.url).pathname, { recursive: true });
 writeFileSync(
   `${file}.tmp`,
