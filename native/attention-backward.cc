@@ -247,6 +247,6 @@ int SUFFIX(attention_backward)(const AttnParams *p) {
   const size_t floats = backward_scratch_floats(&job);
   for (int t = 0; t < threads; t++)
     if (!(job.scratch[t] = scratch_get(&scratch[t], floats))) return -1;
-  pool_run(backward_task, &job, threads);
+  pool_run_dynamic(backward_task, &job, threads);
   return 0;
 }

@@ -252,7 +252,7 @@ int SUFFIX(attention_decode)(const AttnParams *p) {
   int used = threads < tasks ? threads : tasks;
   for (int t = 0; t < used; t++)
     if (!(job.scratch[t] = scratch_get(&scratch[t], floats))) return -1;
-  pool_run(decode_task, &job, used);
+  pool_run_dynamic(decode_task, &job, used);
   pool_run(merge_task, &job, 1);
   return 0;
 }

@@ -218,6 +218,6 @@ int SUFFIX(attention_forward)(const AttnParams *p) {
   size_t floats = forward_scratch_floats(job.Br, job.Bc, job.Dp, p->D);
   for (int t = 0; t < threads; t++)
     if (!(job.scratch[t] = scratch_get(&scratch[t], floats))) return -1;
-  pool_run(forward_task, &job, threads);
+  pool_run_dynamic(forward_task, &job, threads);
   return 0;
 }

@@ -20,11 +20,13 @@ static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static std::atomic<unsigned> generation;
 static std::atomic<int> sleepers;
 static std::atomic<int> pending;
+static std::atomic<int> tickets; /* participations left to claim in this run; the caller takes the rest back */
 static std::atomic<int> stop_below; /* workers with index ≥ this exit */
 
-static pool_task current_task;
-static void *current_ctx;
-static int current_threads;
+/* Atomic: a worker cancelled from one dynamic run may read them while the next run sets them. */
+static std::atomic<pool_task> current_task;
+static std::atomic<void *> current_ctx;
+static std::atomic<int> current_threads;
 
 static std::atomic<int> barrier_count;
 static std::atomic<unsigned> barrier_phase;
@@ -58,8 +60,8 @@ static void *worker_main(void *arg) {
     }
     seen = g;
     if (index >= std::atomic_load(&stop_below)) return NULL;
-    if (index < current_threads) {
-      current_task(current_ctx, index, current_threads);
+    if (index < current_threads.load() && tickets.fetch_sub(1, std::memory_order_acq_rel) > 0) {
+      current_task.load()(current_ctx.load(), index, current_threads.load());
       std::atomic_fetch_sub_explicit(&pending, 1, std::memory_order_release);
     }
   }
@@ -99,7 +101,7 @@ int pool_resize(int n) {
 
 int pool_size(void) { return size; }
 
-void pool_run(pool_task task, void *ctx, int threads) {
+static void run(pool_task task, void *ctx, int threads, bool dynamic) {
   if (threads > size) threads = size;
   if (threads <= 1) {
     task(ctx, 0, 1);
@@ -110,13 +112,23 @@ void pool_run(pool_task task, void *ctx, int threads) {
   current_threads = threads;
   std::atomic_store(&barrier_count, 0);
   std::atomic_store(&pending, threads - 1);
+  tickets.store(threads - 1, std::memory_order_release);
   publish();
   task(ctx, 0, threads);
+  if (dynamic) {
+    /* every item is taken: workers that have not claimed a participation yet need not run */
+    int unclaimed = tickets.exchange(0, std::memory_order_acq_rel);
+    if (unclaimed > 0) std::atomic_fetch_sub_explicit(&pending, unclaimed, std::memory_order_acq_rel);
+  }
   for (int spins = 0; std::atomic_load_explicit(&pending, std::memory_order_acquire) > 0;) {
     if (++spins > WAIT_SPINS) sched_yield();
     else cpu_relax();
   }
 }
+
+void pool_run(pool_task task, void *ctx, int threads) { run(task, ctx, threads, false); }
+
+void pool_run_dynamic(pool_task task, void *ctx, int threads) { run(task, ctx, threads, true); }
 
 void pool_barrier(int threads) {
   if (threads <= 1) return;
