@@ -3,6 +3,7 @@
 // Rows are split over threads; dγ and dβ are summed per thread, then added.
 // The formulas are the js reference's (src/backend/js/reduce.ts, norm.ts).
 #include <cmath>
+#include <atomic>
 #include <cstring>
 
 #include "kernels.h"
@@ -61,7 +62,9 @@ inline float row_max_nan(const float *x, int n) {
 
 struct RowJob {
   const RowParams *p;
-  float *partials; /* normGrad: per thread [2][cols] (dγ, dβ) */
+  float *partials; /* normGrad: per thread [2][cols] (dγ, dβ), zeroed by the caller */
+  int chunk;       /* rows per work item */
+  std::atomic<int> next;
 };
 
 void softmax_rows(const RowParams *p, int r0, int r1) {
@@ -168,21 +171,19 @@ void norm_grad_rows(const RowParams *p, int r0, int r1, float *dg, float *db) {
   }
 }
 
-void row_task(void *ctx, int thread, int threads) {
+void row_task(void *ctx, int thread, int) {
   RowJob *job = (RowJob *)ctx;
   const RowParams *p = job->p;
-  const int r0 = (int)((long)p->rows * thread / threads), r1 = (int)((long)p->rows * (thread + 1) / threads);
-  switch (p->op) {
-    case ROW_SOFTMAX: softmax_rows(p, r0, r1); break;
-    case ROW_SOFTMAX_GRAD: softmax_grad_rows(p, r0, r1); break;
-    case ROW_NORM: norm_rows(p, r0, r1); break;
-    case ROW_NORM_GRAD: {
-      float *dg = job->partials + (size_t)thread * 2 * p->cols;
-      memset(dg, 0, 2 * (size_t)p->cols * sizeof(float));
-      norm_grad_rows(p, r0, r1, dg, p->dbeta ? dg + p->cols : nullptr);
-      break;
+  float *dg = job->partials ? job->partials + (size_t)thread * 2 * p->cols : nullptr;
+  for (int r0; (r0 = job->next.fetch_add(job->chunk, std::memory_order_relaxed)) < p->rows;) {
+    const int r1 = r0 + job->chunk < p->rows ? r0 + job->chunk : p->rows;
+    switch (p->op) {
+      case ROW_SOFTMAX: softmax_rows(p, r0, r1); break;
+      case ROW_SOFTMAX_GRAD: softmax_grad_rows(p, r0, r1); break;
+      case ROW_NORM: norm_rows(p, r0, r1); break;
+      case ROW_NORM_GRAD: norm_grad_rows(p, r0, r1, dg, p->dbeta ? dg + p->cols : nullptr); break;
+      default: break;
     }
-    default: break;
   }
 }
 
@@ -197,11 +198,14 @@ int SUFFIX(row_kernel)(const RowParams *p) {
   RowJob job;
   job.p = p;
   job.partials = nullptr;
+  job.chunk = p->rows / (8 * threads) > 1 ? p->rows / (8 * threads) : 1;
+  job.next.store(0);
   if (p->op == ROW_NORM_GRAD) {
     job.partials = scratch_get(&partials, (size_t)threads * 2 * p->cols);
     if (!job.partials) return -1;
+    memset(job.partials, 0, (size_t)threads * 2 * p->cols * sizeof(float));
   }
-  pool_run(row_task, &job, threads);
+  pool_run_dynamic(row_task, &job, threads);
   if (p->op == ROW_NORM_GRAD) {
     for (int c = 0; c < p->cols; c++) {
       float g = 0.0f, b = 0.0f;
