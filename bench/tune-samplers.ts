@@ -1,11 +1,13 @@
 // Samplers against Optuna 3.1 (Debian's python3-optuna, run by bench/optuna_peer.py).
 //   node --import tsx bench/tune-samplers.ts [--seeds 10] [--trials 100] [--moTrials 500]
 //                                            [--no-optuna] [--optuna-multivariate] [--study]
+//                                            [--tpe-variants '[{"minBandwidthFactor":0.03}, ...]']
 //                                            [--out bench/results/tune-samplers.md]
 //                                            [--problems branin,hartmann6,mixed6,cond6,zdt1,zdt2]
 // TPE: median best value over the seeds on branin, hartmann6, mixed6, cond6 (lower is better);
 // with more than 10 seeds also the median of each block of 10 seeds (seeds 0-9, 10-19, ...).
 // Both sides run seeds 0..seeds-1. cond6 is a conditional space, run through the real Study.
+// --tpe-variants adds a row of our TPE per options object (TPESamplerOptions as JSON), for ablations.
 // NSGA-II: median hypervolume on zdt1, zdt2 at the reference point ZDT_REFERENCE (higher is better).
 // Sampler time per trial: time inside the sampler's methods only (both sides wrap them the same way).
 // --study also runs ours through the real Study (createStudy/ask/tell, in-memory storage).
@@ -19,7 +21,7 @@ import type { Sampler } from '../src/tune/samplers/base.js';
 import { NSGAIISampler } from '../src/tune/samplers/nsga2.js';
 import { hypervolume2d } from '../src/tune/samplers/pareto.js';
 import { RandomSampler, sampleUniform } from '../src/tune/samplers/random.js';
-import { TPESampler } from '../src/tune/samplers/tpe.js';
+import { TPESampler, type TPESamplerOptions } from '../src/tune/samplers/tpe.js';
 import { createStudy } from '../src/tune/study.js';
 import { type RunResult, runDirect, runThroughStudy, timedSampler } from './tune-loop.js';
 import { PROBLEMS, type Problem, ZDT_REFERENCE } from './tune-problems.js';
@@ -31,6 +33,7 @@ const { values: args } = parseArgs({
     moTrials: { type: 'string', default: '500' },
     'no-optuna': { type: 'boolean', default: false },
     'optuna-multivariate': { type: 'boolean', default: false },
+    'tpe-variants': { type: 'string', default: '[]' },
     study: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/tune-samplers.md' },
     problems: { type: 'string', default: 'branin,hartmann6,mixed6,cond6,zdt1,zdt2' },
@@ -155,6 +158,10 @@ const TPE_VARIANTS: [string, (seed: number) => Sampler][] = [
   ['attune TPE', (seed) => new TPESampler({ seed })],
   ["attune TPE, Optuna 3.1's defaults (univariate)", (seed) => new TPESampler({ seed, multivariate: false })],
   ["attune TPE multivariate, Optuna 3.1's widths", (seed) => new TPESampler({ seed, bandwidth: 'optuna' })],
+  ...(JSON.parse(args['tpe-variants']!) as TPESamplerOptions[]).map((o): [string, (seed: number) => Sampler] => [
+    `attune TPE ${JSON.stringify(o)}`,
+    (seed) => new TPESampler({ ...o, seed }),
+  ]),
 ];
 for (const name of ['branin', 'hartmann6', 'mixed6', 'cond6'].filter((n) => selected.includes(n))) {
   const p = PROBLEMS[name]!;
