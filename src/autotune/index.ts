@@ -1,6 +1,7 @@
 // The kernel autotuner: modes, the provider that feeds the backends' settings
 // registries from the cache file, and autotune() that tunes a list of shapes
-// ahead (what `attune autotune --shapes ...` runs).
+// ahead (what `attune autotune --shapes ...` runs; the shape 'grains' tunes
+// the device-wide thread grains of the non-GEMM kernels: grains.ts).
 //
 // Modes (option, or $ATTUNE_AUTOTUNE):
 //   off                 the backends' defaults, no cache read
@@ -22,6 +23,7 @@ import {
   setSettingsProvider,
 } from '../backend/settings.js';
 import { type CacheEntry, type CacheFile, defaultCachePath, mergeIntoCache, type RouteEntry, readCache } from './cache.js';
+import { tuneGrains } from './grains.js';
 import type { SearchOptions } from './search.js';
 import type { TimingOptions } from './timing.js';
 import { confirmAgainstDefaults, makeSampler, type TuneOptions, type TuneResult, tuneWorkload } from './tuner.js';
@@ -207,6 +209,18 @@ function loads(name: string): boolean {
   }
 }
 
+/** The thread grains of every backend whose registry has them ('grains' in a shape list). */
+function tuneAllGrains(names: readonly string[]): ShapeResult {
+  const tuned: TuneResult[] = [];
+  for (const name of names) {
+    const registry = kernelSettings(name) as KernelSettings;
+    if (!registry.kernels.grains) continue;
+    const entry = tuneGrains(withBackend(name, getBackend), registry);
+    tuned.push({ ...entry, label: 'grains', searchBest: entry.settings, samples: 0, accepted: true });
+  }
+  return { shape: 'grains', tuned, backend: getBackend().name };
+}
+
 /** Tunes each shape on each backend, keeps the results in the registries and (by default) the cache file. */
 export function autotune(shapes: readonly (string | TuneShape)[], options: AutotuneOptions = {}): ShapeResult[] {
   getBackend();
@@ -215,6 +229,13 @@ export function autotune(shapes: readonly (string | TuneShape)[], options: Autot
     throw new Error(`autotune: no backend with tunable kernels is registered (registered: ${listBackends().join(', ')})`);
   const results: ShapeResult[] = [];
   for (const spec of shapes) {
+    if (spec === 'grains') {
+      const r = tuneAllGrains(names);
+      if (options.save !== false) saveResults(r.tuned);
+      options.onResult?.(r);
+      results.push(r);
+      continue;
+    }
     const shape = typeof spec === 'string' ? parseShape(spec) : spec;
     const w = makeWorkload(shape);
     try {

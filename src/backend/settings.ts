@@ -13,6 +13,9 @@
 
 import { getBackend, listBackends, setKernelRouter, withBackend } from './backend.js';
 
+/** The key of a device-wide setting (no shape): it replaces the kernel's defaults. */
+export const DEVICE_WIDE = '*';
+
 /** One kernel's settings: named integers. */
 export type Settings = Readonly<Record<string, number>>;
 
@@ -138,8 +141,13 @@ export class KernelSettings {
     for (const [kernel, built] of Object.entries(this.builtDefaults)) this.setDefaults(kernel, built);
   }
 
-  /** Keeps `settings` for calls of `kernel` with this key. */
+  /**
+   * Keeps `settings` for calls of `kernel` with this key. The key '*' is a
+   * device-wide setting (a kernel whose key is always '*', such as the wasm
+   * thread grains): it becomes the kernel's defaults.
+   */
   set(kernel: string, key: string, settings: Settings): void {
+    if (key === DEVICE_WIDE) this.setDefaults(kernel, settings);
     const id = `${kernel}|${key}`;
     if (!this.tuned.has(id)) this.tunedKernels.set(kernel, (this.tunedKernels.get(kernel) ?? 0) + 1);
     this.tuned.set(id, { ...this.spec(kernel).defaults, ...settings });
@@ -155,6 +163,10 @@ export class KernelSettings {
 
   /** Forgets the tuned entries; the next lookup loads them again from the provider. */
   reload(): void {
+    for (const [id] of this.tuned) {
+      const bar = id.indexOf('|');
+      if (id.slice(bar + 1) === DEVICE_WIDE) this.setDefaults(id.slice(0, bar), this.builtDefaults[id.slice(0, bar)]);
+    }
     this.tuned.clear();
     this.tunedKernels.clear();
     this.loaded = true;

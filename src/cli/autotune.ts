@@ -11,6 +11,13 @@ import { exitTwoOnUsageErrors, numberOption, usageError } from './options.js';
 const ms = (s: number) => `${(s * 1e3).toFixed(s < 1e-3 ? 3 : 2)} ms`;
 
 function printResult(r: ShapeResult): void {
+  if (r.shape === 'grains') {
+    for (const t of r.tuned) {
+      const grains = Object.entries(t.settings).map(([k, v]) => `${k}=${v}`);
+      console.log(`${'grains'.padEnd(48)} ${t.backend.padEnd(6)} thread grains in ${t.searchSeconds.toFixed(1)} s  ${grains.join(' ')}`);
+    }
+    return;
+  }
   for (const t of r.tuned) {
     const settings = Object.entries(t.settings)
       .map(([k, v]) => `${k}=${v}`)
@@ -30,7 +37,7 @@ export function registerAutotuneCommand(program: Command): void {
       .description('tune kernel settings (tiles, cache blocks, threads, backend) for shapes ahead of use; writes the cache')
       .option(
         '--shapes <shape...>',
-        `shapes such as attention:B=1,H=8,N=2048,D=64,causal or matmul:b=16,M=64,N=64,K=64 (default: ${STANDARD_SHAPES.length} standard shapes)`,
+        `shapes such as attention:B=1,H=8,N=2048,D=64,causal or matmul:b=16,M=64,N=64,K=64, or grains (the non-GEMM kernels' thread grains) (default: ${STANDARD_SHAPES.length} standard shapes)`,
       )
       .option('--cache <file>', 'the cache file (default: $ATTUNE_AUTOTUNE_CACHE or ~/.cache/attune/autotune.json)')
       .option('--threads <n>', 'threads the kernels use (the settings are tuned for this count)')
@@ -56,6 +63,7 @@ export function registerAutotuneCommand(program: Command): void {
       const statistic: 'median' | 'min' = opts.statistic;
       const shapes = opts.shapes ?? STANDARD_SHAPES;
       for (const shape of shapes) {
+        if (shape === 'grains') continue;
         try {
           parseShape(shape);
         } catch (e) {
