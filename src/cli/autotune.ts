@@ -37,7 +37,7 @@ export function registerAutotuneCommand(program: Command): void {
       .description('tune kernel settings (tiles, cache blocks, threads, backend) for shapes ahead of use; writes the cache')
       .option(
         '--shapes <shape...>',
-        `shapes such as attention:B=1,H=8,N=2048,D=64,causal or matmul:b=16,M=64,N=64,K=64, or grains (the non-GEMM kernels' thread grains) (default: ${STANDARD_SHAPES.length} standard shapes)`,
+        `shapes such as attention:B=1,H=8,N=2048,D=64,causal or matmul:b=16,M=64,N=64,K=64, or grains (the non-GEMM kernels' thread grains) (default: grains and ${STANDARD_SHAPES.length} standard shapes)`,
       )
       .option('--cache <file>', 'the cache file (default: $ATTUNE_AUTOTUNE_CACHE or ~/.cache/attune/autotune.json)')
       .option('--threads <n>', 'threads the kernels use (the settings are tuned for this count)')
@@ -61,7 +61,7 @@ export function registerAutotuneCommand(program: Command): void {
       if (opts.statistic !== 'median' && opts.statistic !== 'min')
         usageError('autotune', `--statistic must be median or min, got '${opts.statistic}'`);
       const statistic: 'median' | 'min' = opts.statistic;
-      const shapes = opts.shapes ?? STANDARD_SHAPES;
+      const shapes = opts.shapes ?? ['grains', ...STANDARD_SHAPES];
       for (const shape of shapes) {
         if (shape === 'grains') continue;
         try {
