@@ -86,13 +86,13 @@ const common = {
   mark: { type: 'line' as const, point: true },
 } as const;
 const x = { field: 'n', type: 'quantitative' as const, scale: { type: 'log' as const, base: 2 }, title: 'sequence length N' };
-const color = { field: 'method', type: 'nominal' as const, title: null };
+const color = { field: 'method', type: 'nominal' as const, title: null, legend: { orient: 'bottom' as const, columns: 2, labelLimit: 400 } };
 mkdirSync(new URL('../docs/images/', import.meta.url), { recursive: true });
 writeFileSync(
   new URL('../docs/images/attention-cost-time.svg', import.meta.url),
   await svg({
     ...common,
-    title: `Attention time against N (H=${H}, D=${D}, ${at.getThreads()} threads)`,
+    title: `Attention time against N (H=${H}, D=${D}, ${at.getBackend().name} backend, ${at.getThreads()} threads)`,
     encoding: { x, y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'milliseconds (median)' }, color },
   }),
 );
