@@ -1,7 +1,7 @@
 // `attune tune <task>`: parses options and runs src/tune/tune-task.ts. Ctrl-C stops after the
 // running trials; the same command again resumes the study.
 
-import { resolve } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { METRICS, parseConstraint, parseObjectives } from '../tune/objectives.js';
 import { redactUrl } from '../tune/storage/base.js';
@@ -120,10 +120,17 @@ async function tune(taskName: string, f: TuneFlags): Promise<void> {
   console.log(`study: attune study show ${quoteArg(studyName)} --storage ${redactUrl(storage)}; the same command resumes it`);
   if (f.quick) {
     console.log(
-      `full study (full-size models and data, ~1 min of training per trial; hours on 2 cores): attune tune ${task} --trials 60 --workers 2 --objectives ${names.join(',')} --study ${task}-full`,
+      `full study (full-size models and data, 1 min of training per trial, 60 trials: about an hour on 2 cores):\n  ${selfCommand()} tune ${task} --trials 60 --workers 2 --objectives ${names.join(',')} --study ${task}-full`,
     );
   }
   if (workerErrors.length) throw new Error(`a worker process stopped: ${workerErrors[0]}`);
+}
+
+/** How this command was started, for printing the next one: `attune` when installed, else `node <script>`. */
+function selfCommand(): string {
+  const script = process.argv[1] ?? '';
+  if (script.includes('/node_modules/') || basename(script) === 'attune') return 'attune';
+  return ['node', ...process.execArgv, relative(process.cwd(), script) || script].map(quoteArg).join(' ');
 }
 
 const quoteArg = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'attune-tune-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'tune', ...args], { timeout: 240_000 });
+const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'tune', ...args], { timeout: 400_000 });
 
 describe('attune tune', () => {
   test('a quick image study with two workers: front, report, and a second run resumes without new trials', async () => {
@@ -28,7 +28,10 @@ describe('attune tune', () => {
       stdout,
       new RegExp(`report: ${report.replace(/[.]/g, '\\.')} \\(checkpoints of the front in .*s-checkpoints/image-quick-accuracy-latency\\)`),
     );
-    assert.match(stdout, /full study .*attune tune image --trials 60 --workers 2 --objectives accuracy,latency/);
+    assert.match(
+      stdout,
+      /full study .*\n {2}node --import tsx src\/cli\/main\.ts tune image --trials 60 --workers 2 --objectives accuracy,latency/,
+    );
     assert.match(readFileSync(report, 'utf8'), /Attention of the best trial's model/);
     assert.ok(existsSync(join(dir, 's-checkpoints', 'image-quick-accuracy-latency')));
     const again = await cli(...args, '--storage', `sqlite:${db}`, '--report', 'none', '--threads', '1');
