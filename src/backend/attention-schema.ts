@@ -150,7 +150,18 @@ export interface AttentionProblem<M> {
   maskStrides: readonly [number, number, number, number];
   /** float [H] or null. */
   alibiSlopes: M | null;
+  /**
+   * Layout of q, k, v, the output and their gradients: 'bhnd' (the default)
+   * [B, H, N, D], or 'bnhd' [B, N, H, D] — a projection's output split into
+   * heads by a reshape alone (no permute copies). The log-sum-exp, the
+   * weights and the mask stay [B, H, Nq, ·]. A backend gets 'bnhd' only if it
+   * lists it in Backend.attentionLayouts; src/ops/attention.ts permutes otherwise.
+   */
+  layout?: AttentionLayout;
 }
+
+/** Memory layouts of attention's q, k, v (see AttentionProblem.layout). */
+export type AttentionLayout = 'bhnd' | 'bnhd';
 
 /** Tile sizes and the decode split: the settings part of the block (chosen per shape by src/autotune). */
 export interface AttentionTileSettings {

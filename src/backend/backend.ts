@@ -4,6 +4,7 @@
 // (WebGPU) or a native one (N-API) joins by registering here.
 
 import type { Tensor } from '../tensor/tensor.js';
+import type { AttentionLayout } from './attention-schema.js';
 import type { KernelName, KernelTable } from './kernels.js';
 
 export interface Backend {
@@ -13,6 +14,8 @@ export interface Backend {
   readonly threads: number;
   /** The backend whose kernels stand in for the ones this one lacks (resolved by the registry), before the js reference. */
   readonly fallback?: string;
+  /** q/k/v layouts its attention kernels read (AttentionProblem.layout); absent = ['bhnd'] only. */
+  readonly attentionLayouts?: readonly AttentionLayout[];
   setThreads(n: number): void;
 }
 

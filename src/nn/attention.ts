@@ -12,7 +12,7 @@
 // the values, as DETR does); models usually add those once to the embeddings instead.
 
 import { noGrad } from '../autograd/tape.js';
-import { type AttentionOptions, alibiSlopes, scaledDotProductAttention } from '../ops/attention.js';
+import { type AttentionLayout, type AttentionOptions, alibiSlopes, scaledDotProductAttention } from '../ops/attention.js';
 import { KVCache } from '../ops/kv-cache.js';
 import { applyRotary } from '../ops/rotary.js';
 import { permute, reshape, slice } from '../ops/shape.js';
@@ -183,7 +183,9 @@ export class MultiHeadAttention extends Module {
     const [B, Nq] = x.shape;
     const offset = options.positionOffset ?? options.cache?.length ?? 0;
     const queryInput = this.absolutePosition ? this.absolutePosition.forward(x, offset) : x;
-    let q = this.splitHeads(this.query.forward(queryInput), numHeads);
+    // self-attention without a cache or RoPE reads the projections as [B, N, H, D]: heads split and merged by reshapes, no copies
+    const layout: AttentionLayout = !options.cache && !options.keyValue && !kv && position !== 'rope' ? 'bnhd' : 'bhnd';
+    let q = this.splitHeads(this.query.forward(queryInput), numHeads, layout);
     if (position === 'rope') q = applyRotary(q, { base: this.config.ropeBase, positionOffset: offset });
 
     let k: Tensor;
@@ -191,15 +193,15 @@ export class MultiHeadAttention extends Module {
     if (options.keyValue) ({ key: k, value: v } = options.keyValue);
     else if (kv) ({ key: k, value: v } = this.projectKeyValue(kv));
     else {
-      k = this.splitHeads(this.key.forward(queryInput), numKvHeads);
-      v = this.splitHeads(this.value.forward(x), numKvHeads);
+      k = this.splitHeads(this.key.forward(queryInput), numKvHeads, layout);
+      v = this.splitHeads(this.value.forward(x), numKvHeads, layout);
       if (position === 'rope') k = applyRotary(k, { base: this.config.ropeBase, positionOffset: offset });
     }
     if (k.shape[0] !== B) throw new Error(`MultiHeadAttention: keys have batch ${k.shape[0]}, queries ${B}`);
 
     const cache = options.cache;
     if (cache) cache.append(k, v);
-    const keyLength = cache ? cache.length : k.shape[2];
+    const keyLength = cache ? cache.length : k.shape[layout === 'bnhd' ? 1 : 2];
     if (options.keyPaddingMask) checkKeyPaddingMask(options.keyPaddingMask, B, keyLength, 'MultiHeadAttention');
     const mask = combineMasks(options.mask, options.keyPaddingMask, { batch: B, numHeads, queryLength: Nq, keyLength });
     const attentionOptions: AttentionOptions = {
@@ -210,6 +212,7 @@ export class MultiHeadAttention extends Module {
       dropout: this.config.dropout,
       training: this.training,
       alibiSlopes: this.slopes ?? undefined,
+      layout,
     };
     let out: Tensor;
     let weights: Tensor | null = null;
@@ -223,18 +226,23 @@ export class MultiHeadAttention extends Module {
     } else {
       out = cache ? cache.attend(q, attentionOptions) : scaledDotProductAttention(q, k, v, attentionOptions);
     }
-    const y = this.output.forward(this.mergeHeads(out));
+    const y = this.output.forward(this.mergeHeads(out, layout));
     return weights ? { output: y, weights } : y;
   }
 
-  /** [B, N, heads·D] → [B, heads, N, D]. */
-  private splitHeads(t: Tensor, heads: number): Tensor {
+  /** [B, N, heads·D] → [B, heads, N, D] (a copy), or [B, N, heads, D] (a reshape) for layout 'bnhd'. */
+  private splitHeads(t: Tensor, heads: number, layout: AttentionLayout = 'bhnd'): Tensor {
     const [B, N] = t.shape;
-    return permute(reshape(t, [B, N, heads, this.config.headDim]), [0, 2, 1, 3]);
+    const split = reshape(t, [B, N, heads, this.config.headDim]);
+    return layout === 'bnhd' ? split : permute(split, [0, 2, 1, 3]);
   }
 
-  /** [B, H, N, D] → [B, N, H·D]. */
-  private mergeHeads(t: Tensor): Tensor {
+  /** [B, H, N, D] (or [B, N, H, D] for layout 'bnhd') → [B, N, H·D]. */
+  private mergeHeads(t: Tensor, layout: AttentionLayout): Tensor {
+    if (layout === 'bnhd') {
+      const [B, N, H, D] = t.shape;
+      return reshape(t, [B, N, H * D]);
+    }
     const [B, H, N, D] = t.shape;
     return reshape(permute(t, [0, 2, 1, 3]), [B, N, H * D]);
   }

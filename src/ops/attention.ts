@@ -12,13 +12,18 @@
 //             (dK, dV summed over the query heads that share a kv head)
 
 import { needsGrad, record } from '../autograd/tape.js';
-import { kernelFor } from '../backend/backend.js';
+import type { AttentionLayout } from '../backend/attention-schema.js';
+import { getBackend, kernelFor, withBackend } from '../backend/backend.js';
 import type { AttentionParams } from '../backend/kernels.js';
+import { routeFor } from '../backend/settings.js';
 import { tensor } from '../tensor/create.js';
 import { rngFor } from '../tensor/random.js';
 import { broadcastStrides, formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { checkFinite, checkInputs, checkOptions, checkSameDtype, isCheckingNumerics, type OptionKeys, optionKeys } from './checks.js';
+import { permute } from './shape.js';
+
+export type { AttentionLayout };
 
 export interface AttentionOptions {
   /** Multiplies QKᵀ; default 1/√headDim. */
@@ -46,6 +51,12 @@ export interface AttentionOptions {
   seed?: number;
   /** false turns dropout off (evaluation). Default true. */
   training?: boolean;
+  /**
+   * How q, k, v (and the output) are laid out: 'bhnd' [B, H, N, D] (default),
+   * or 'bnhd' [B, N, H, D] — a [B, N, H·D] projection reshaped, with no permute
+   * copies (FlashAttention's flash_attn_func layout). Not for a KV cache.
+   */
+  layout?: AttentionLayout;
 }
 
 const ATTENTION_KEYS: OptionKeys<AttentionOptions> = {
@@ -58,6 +69,7 @@ const ATTENTION_KEYS: OptionKeys<AttentionOptions> = {
   dropout: true,
   seed: true,
   training: true,
+  layout: true,
 };
 /** The option keys attention knows (also KVCache.attend's). */
 export const attentionOptionKeys = optionKeys<AttentionOptions>(ATTENTION_KEYS);
@@ -66,7 +78,11 @@ const WITH_WEIGHTS_KEYS = [...attentionOptionKeys, 'returnWeights'];
 /** Checks the options object, and with numerics checking on, q, k, v and the scale for NaN and infinities. */
 function checkAttentionInputs(q: Tensor, k: Tensor, v: Tensor, options: object, known: readonly string[], cache = false): void {
   checkOptions('attention', options, known);
-  checkShapes(q, k, v);
+  const layout = (options as AttentionOptions).layout;
+  if (layout !== undefined && layout !== 'bhnd' && layout !== 'bnhd')
+    throw new Error(`attention: layout must be 'bhnd' or 'bnhd', got ${JSON.stringify(layout)}`);
+  if (cache && layout === 'bnhd') throw new Error("attention: a KV cache holds [B, Hk, capacity, D]; layout 'bnhd' is not for it");
+  checkShapes(q, k, v, layout ?? 'bhnd');
   if (!isCheckingNumerics()) return;
   // a cache's buffers hold unwritten rows past its length: its appends were checked instead
   checkFinite('attention', cache ? { query: q } : { query: q, key: k, value: v });
@@ -91,24 +107,33 @@ export function alibiSlopes(numHeads: number): number[] {
   return [...powerOfTwo(base), ...extra];
 }
 
-function checkShapes(q: Tensor, k: Tensor, v: Tensor): void {
+/** [batch, heads, seq, headDim] of a q/k/v tensor in `layout`. */
+function dims(t: Tensor, layout: AttentionLayout): [number, number, number, number] {
+  const [b, x, y, d] = t.shape as [number, number, number, number];
+  return layout === 'bnhd' ? [b, y, x, d] : [b, x, y, d];
+}
+
+function checkShapes(q: Tensor, k: Tensor, v: Tensor, layout: AttentionLayout): void {
   checkInputs('attention', { query: q, key: k, value: v });
   checkSameDtype('attention', q, k);
   checkSameDtype('attention', q, v);
+  const expected = layout === 'bnhd' ? '[batch, seq, heads, headDim]' : '[batch, heads, seq, headDim]';
   for (const [name, t] of [
     ['query', q],
     ['key', k],
     ['value', v],
   ] as const) {
-    if (t.rank !== 4) throw new Error(`attention: ${name} must be [batch, heads, seq, headDim], got ${formatShape(t.shape)}`);
+    if (t.rank !== 4) throw new Error(`attention: ${name} must be ${expected}, got ${formatShape(t.shape)}`);
   }
   if (k.shape.some((d, i) => d !== v.shape[i])) {
     throw new Error(`attention: key ${formatShape(k.shape)} and value ${formatShape(v.shape)} must have the same shape`);
   }
-  if (q.shape[0] !== k.shape[0]) throw new Error(`attention: query has batch ${q.shape[0]}, key ${k.shape[0]}`);
-  if (q.shape[3] !== k.shape[3]) throw new Error(`attention: query has headDim ${q.shape[3]}, key ${k.shape[3]}`);
-  if (k.shape[1] === 0 || q.shape[1] % k.shape[1] !== 0) {
-    throw new Error(`attention: key has ${k.shape[1]} heads, query ${q.shape[1]}; numKvHeads must divide numHeads`);
+  const [qb, qh, , qd] = dims(q, layout);
+  const [kb, kh, , kd] = dims(k, layout);
+  if (qb !== kb) throw new Error(`attention: query has batch ${qb}, key ${kb}`);
+  if (qd !== kd) throw new Error(`attention: query has headDim ${qd}, key ${kd}`);
+  if (kh === 0 || qh % kh !== 0) {
+    throw new Error(`attention: key has ${kh} heads, query ${qh}; numKvHeads must divide numHeads`);
   }
 }
 
@@ -123,9 +148,11 @@ function windowSizes(window: AttentionOptions['window']): [number, number] {
 }
 
 /** Validates the options and builds the kernel parameters (keyCapacity = keyLength unless a cache says otherwise). */
-export function attentionParams(q: Tensor, k: Tensor, options: AttentionOptions, keyLength = k.shape[2]): AttentionParams {
-  const [B, H, Nq, D] = q.shape;
-  const [, Hk, capacity] = k.shape;
+export function attentionParams(q: Tensor, k: Tensor, options: AttentionOptions, keyLength?: number): AttentionParams {
+  const layout = options.layout ?? 'bhnd';
+  const [B, H, Nq, D] = dims(q, layout);
+  const [, Hk, capacity] = dims(k, layout);
+  keyLength ??= capacity;
   const shape = { batch: B, numHeads: H, numKvHeads: Hk, queryLength: Nq, keyLength, headDim: D };
   const mask = options.mask ?? null;
   if (mask) {
@@ -165,12 +192,28 @@ export function attentionParams(q: Tensor, k: Tensor, options: AttentionOptions,
     maskKind: mask ? (mask.dtype === 'bool' ? 'bool' : 'additive') : 'none',
     maskStrides: mask ? (broadcastStrides(mask.shape, [B, H, Nq, keyLength]) as [number, number, number, number]) : [0, 0, 0, 0],
     alibiSlopes: slopes,
+    ...(layout === 'bnhd' && { layout }),
   };
 }
 
 /** The few-query-rows path: split over the key length, no saved statistics. */
 function useDecodePath(p: AttentionParams, differentiable: boolean): boolean {
-  return !differentiable && p.queryLength <= 4 && p.keyLength >= 128 && p.dropoutP === 0;
+  return !differentiable && p.queryLength <= 4 && p.keyLength >= 128 && p.dropoutP === 0 && p.layout !== 'bnhd';
+}
+
+/**
+ * Can the backends that will run this call's attention kernels read layout
+ * 'bnhd'? The active backend's, or the one a kernel-settings route names
+ * (float64 and bool inputs always take the js reference, which can).
+ */
+function takesLayout(p: AttentionParams, q: Tensor): boolean {
+  if (q.dtype === 'float64') return true;
+  const active = getBackend();
+  return (['attentionForward', 'attentionBackward'] as const).every((kernel) => {
+    const routed = routeFor(kernel, p, active.threads);
+    const backend = routed && routed !== active.name ? withBackend(routed, getBackend) : active;
+    return backend.attentionLayouts?.includes('bnhd') ?? false;
+  });
 }
 
 /** Runs the forward; logSumExp is null on the decode path, which keeps no statistics. */
@@ -181,7 +224,7 @@ function forward(q: Tensor, k: Tensor, v: Tensor, p: AttentionParams, allowDecod
     kernelFor('attentionDecode', [q, k])(q, k, v, out, p);
     return { out, logSumExp: null };
   }
-  const logSumExp = Tensor.empty(q.shape.slice(0, 3), q.dtype);
+  const logSumExp = Tensor.empty([p.batch, p.numHeads, p.queryLength], q.dtype);
   kernelFor('attentionForward', [q, k])(q, k, v, out, logSumExp, p);
   record(
     'scaledDotProductAttention',
@@ -220,6 +263,14 @@ export function scaledDotProductAttention(
 ): Tensor | AttentionWithWeights {
   checkAttentionInputs(q, k, v, options, WITH_WEIGHTS_KEYS);
   const p = attentionParams(q, k, options);
+  if (p.layout === 'bnhd' && !takesLayout(p, q)) {
+    // this backend reads [B, H, N, D] only: permute in, attend, permute out
+    const swap = (t: Tensor) => permute(t, [0, 2, 1, 3]);
+    const inner = { ...options, layout: 'bhnd' as const };
+    if (!options.returnWeights) return swap(scaledDotProductAttention(swap(q), swap(k), swap(v), { ...inner, returnWeights: false }));
+    const { output, weights } = scaledDotProductAttention(swap(q), swap(k), swap(v), { ...inner, returnWeights: true });
+    return { output: swap(output), weights };
+  }
   const { out, logSumExp } = forward(q, k, v, p, !options.returnWeights);
   if (!options.returnWeights || !logSumExp) return out;
   const weights = Tensor.empty([p.batch, p.numHeads, p.queryLength, p.keyLength], q.dtype);

@@ -7,6 +7,7 @@
 // B batch · H query heads · Hk key/value heads (H % Hk == 0)
 // Nq query rows · Nk key rows · D head dim
 // q [B, H, Nq, D] · k, v [B, Hk, keyCapacity, D] (rows ≥ Nk unread) · o [B, H, Nq, D] · logSumExp [B, H, Nq]
+// (with layout 'bnhd': q, o [B, Nq, H, D] and k, v [B, keyCapacity, Hk, D]; queryRow and keyRow read either)
 // Parameters: the schema every backend reads (src/backend/attention-schema.ts).
 //
 // Query row i sits at key position i' = i + Nk − Nq (bottom-right alignment,
@@ -118,9 +119,16 @@ interface HeadScores {
   softcapGrad: Float64Array;
 }
 
-/** Element offset of key row j of (b, kv head hk) in k or v. */
+/** Element offset of key row j of (b, kv head hk) in k or v (and their gradients). */
 function keyRow(p: ReferenceAttentionParams, b: number, hk: number, j: number): number {
-  return ((b * p.numKvHeads + hk) * p.keyCapacity + j) * p.headDim;
+  const row = p.layout === 'bnhd' ? (b * p.keyCapacity + j) * p.numKvHeads + hk : (b * p.numKvHeads + hk) * p.keyCapacity + j;
+  return row * p.headDim;
+}
+
+/** Element offset of query row i of (b, head h) in q, o and their gradients. */
+function queryRow(p: ReferenceAttentionParams, b: number, h: number, i: number): number {
+  const row = p.layout === 'bnhd' ? (b * p.queryLength + i) * p.numHeads + h : (b * p.numHeads + h) * p.queryLength + i;
+  return row * p.headDim;
 }
 
 /** The logits of head (b, h) — the same steps, in the same order, as the kernels' modifyRow. */
@@ -132,7 +140,7 @@ function headScores(p: ReferenceAttentionParams, x: AttentionInputs<FloatArray>,
   const [sb, sh, si, sj] = p.maskStrides;
   for (let i = 0; i < Nq; i++) {
     const [lo, hi] = visibleKeys(p, i);
-    const q = ((b * H + h) * Nq + i) * D;
+    const q = queryRow(p, b, h, i);
     for (let j = 0; j < Nk; j++) {
       const k = keyRow(p, b, hk, j);
       let s = 0;
@@ -234,10 +242,11 @@ export function attentionForwardReference<T extends FloatArray>(
         logSumExp[row] = lse[i];
         for (let j = 0; j < Nk; j++) weights[row * Nk + j] = probs[i * Nk + j];
         // O = Pd·V
+        const o = queryRow(p, b, h, i);
         for (let d = 0; d < D; d++) {
           let acc = 0;
           for (let j = 0; j < Nk; j++) acc += probs[i * Nk + j] * z[i * Nk + j] * x.value[keyRow(p, b, hk, j) + d];
-          output[row * D + d] = acc;
+          output[o + d] = acc;
         }
       }
     }
@@ -261,7 +270,7 @@ export function attentionBackwardReference<T extends FloatArray>(
       const { logits, softcapGrad } = headScores(p, x, b, h);
       const { probs } = softmaxRows(logits, Nq, Nk);
       const z = dropoutFactors(p, b, h);
-      const qRow = (i: number) => ((b * H + h) * Nq + i) * D;
+      const qRow = (i: number) => queryRow(p, b, h, i);
       const kRow = (j: number) => keyRow(p, b, hk, j);
       for (let i = 0; i < Nq; i++) {
         // dPd = dO·Vᵀ and dV += Pdᵀ·dO   (forward: O = Pd·V)

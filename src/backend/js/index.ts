@@ -16,6 +16,7 @@ import { reduce, softmax, softmaxGrad } from './reduce.js';
 export const jsBackend: Backend = {
   name: 'js',
   threads: 1,
+  attentionLayouts: ['bhnd', 'bnhd'],
   setThreads() {},
   kernels: {
     matmul,

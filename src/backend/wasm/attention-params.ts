@@ -9,6 +9,7 @@
 import type { Tensor } from '../../tensor/tensor.js';
 import {
   ATTENTION_SLOTS,
+  type AttentionLayout,
   type AttentionOffsets,
   type AttentionProblem,
   type AttentionSlotName,
@@ -44,6 +45,11 @@ function dense(heads: number, rows: number, D: number): [number, number, number]
   return [heads * rows * D, rows * D, D];
 }
 
+/** (batch, head, row) strides of q-like or k-like tensors in the problem's layout ('bnhd': [B, rows, heads, D]). */
+function layoutStrides(layout: AttentionLayout | undefined, heads: number, rows: number, D: number): [number, number, number] {
+  return layout === 'bnhd' ? [rows * heads * D, D, heads * D] : dense(heads, rows, D);
+}
+
 function stridedValues(tensors: readonly string[], stridesOf: (t: string) => readonly number[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const t of tensors) {
@@ -63,8 +69,8 @@ export function writeAttentionBlock(
   offsets: AttentionOffsets,
   settings: AttentionTileSettings,
 ): void {
-  const queryLike = dense(p.numHeads, p.queryLength, p.headDim);
-  const keyLike = dense(p.numKvHeads, p.keyCapacity, p.headDim);
+  const queryLike = layoutStrides(p.layout, p.numHeads, p.queryLength, p.headDim);
+  const keyLike = layoutStrides(p.layout, p.numKvHeads, p.keyCapacity, p.headDim);
   const strides = stridedValues(ATTENTION_STRIDED, (t) =>
     t === 'key' || t === 'value' || t === 'gradKey' || t === 'gradValue' ? keyLike : queryLike,
   );

@@ -19,6 +19,8 @@ import { wasmBuildId, wasmKernelSettings } from './settings.js';
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
+  /** The kernels read q, k, v through (batch, head, row) strides: both layouts. */
+  readonly attentionLayouts = ['bhnd', 'bnhd'] as const;
   readonly context: WasmContext;
   readonly kernels: Partial<KernelTable>;
   /** Tile sizes, cache blocks and thread thresholds of the tunable kernels (src/autotune writes them). */

@@ -23,6 +23,7 @@ const config = fc.record({
   alibi: fc.boolean(),
   softcap: fc.constantFrom(0, 0, 5),
   dropout: fc.constantFrom(0, 0, 0.2),
+  layout: fc.constantFrom('bhnd', 'bhnd', 'bnhd') as fc.Arbitrary<'bhnd' | 'bnhd'>,
   seed: fc.integer({ min: 0, max: 1000 }),
 });
 type Config = typeof config extends fc.Arbitrary<infer T> ? T : never;
@@ -30,9 +31,11 @@ type Config = typeof config extends fc.Arbitrary<infer T> ? T : never;
 function inputs(c: Config) {
   const H = c.numKvHeads * c.group;
   const [Nq, Nk] = [c.queryLength, c.keyLength];
-  const q = at.randn([c.batch, H, Nq, c.headDim], { seed: c.seed });
-  const k = at.randn([c.batch, c.numKvHeads, Nk, c.headDim], { seed: c.seed + 1 });
-  const v = at.randn([c.batch, c.numKvHeads, Nk, c.headDim], { seed: c.seed + 2 });
+  // 'bnhd': [B, N, heads, D] (the kernels read it through strides)
+  const shape = (heads: number, n: number) => (c.layout === 'bnhd' ? [c.batch, n, heads, c.headDim] : [c.batch, heads, n, c.headDim]);
+  const q = at.randn(shape(H, Nq), { seed: c.seed });
+  const k = at.randn(shape(c.numKvHeads, Nk), { seed: c.seed + 1 });
+  const v = at.randn(shape(c.numKvHeads, Nk), { seed: c.seed + 2 });
   let mask: at.Tensor | undefined;
   if (c.mask === 'bool')
     mask = at.tensor(
@@ -55,6 +58,7 @@ function inputs(c: Config) {
     softcap: c.softcap,
     dropout: c.dropout,
     seed: c.seed,
+    layout: c.layout,
   };
   return { q, k, v, dOut: at.randn(q.shape, { seed: c.seed + 3 }), options };
 }
@@ -103,7 +107,15 @@ export function attentionConformance(target: Target): void {
       registry?.setDefaults('attentionForward', { shortLength });
       registry?.setDefaults('attentionBackward', { shortLength });
     };
-    const base: Config = { ...fc.sample(config, { seed: 5, numRuns: 1 })[0], batch: 3, numKvHeads: 4, group: 1, dropout: 0, headDim: 16 };
+    const base: Config = {
+      ...fc.sample(config, { seed: 5, numRuns: 1 })[0],
+      batch: 3,
+      numKvHeads: 4,
+      group: 1,
+      dropout: 0,
+      headDim: 16,
+      layout: 'bhnd',
+    };
     const cases: [string, Partial<Config>][] = [
       ['plain N=17', { queryLength: 17, keyLength: 17, causal: false, window: undefined, mask: 'none', alibi: false, softcap: 0 }],
       ['N=1', { queryLength: 1, keyLength: 1, causal: false, window: undefined, mask: 'none', alibi: false, softcap: 0 }],
@@ -121,6 +133,14 @@ export function attentionConformance(target: Target): void {
       [
         'everything but dropout, N=64',
         { queryLength: 64, keyLength: 64, mask: 'bool', alibi: true, softcap: 5, causal: true, window: [20, 3] },
+      ],
+      [
+        'layout bnhd, N=17',
+        { queryLength: 17, keyLength: 17, layout: 'bnhd', causal: false, window: undefined, mask: 'none', alibi: false, softcap: 0 },
+      ],
+      [
+        'layout bnhd, GQA, causal, additive mask',
+        { numKvHeads: 2, group: 2, queryLength: 11, keyLength: 14, layout: 'bnhd', causal: true, mask: 'additive' },
       ],
       ['dropout (tiled fallback)', { queryLength: 17, keyLength: 17, dropout: 0.2, mask: 'none', causal: false }],
     ];
