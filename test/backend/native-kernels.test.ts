@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { ATTENTION_SLOTS } from '../../src/backend/attention-schema.ts';
 import { getBackend, kernelFor, listBackends, registerBackend, withBackend } from '../../src/backend/backend.ts';
@@ -379,6 +380,18 @@ describe('native backend', { skip }, () => {
       withBackend('native', () => kernelFor('attentionWeights', [q64])),
       jsBackend.kernels.attentionWeights,
     );
+  });
+
+  it('two JS threads (worker_threads) calling the native kernels at once both get the reference results', async () => {
+    const worker = (seed: number) =>
+      new Promise<number>((resolve, reject) => {
+        const file = new URL('./native-threads-worker.ts', import.meta.url).href;
+        const code = `import('tsx/esm/api').then((m) => m.tsImport(${JSON.stringify(file)}, ${JSON.stringify(import.meta.url)}))`;
+        const w = new Worker(code, { eval: true, workerData: { seed, rounds: 30 } });
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+    assert.deepEqual(await Promise.all([worker(1), worker(2)]), [0, 0]);
   });
 
   it('refuses an argument block that points outside the heap, naming the tensor', () => {
