@@ -1,6 +1,6 @@
 // The attention maps of a study's best trial, for its report: the trial's saved checkpoint (user
-// attribute `checkpoint`, written by `attune tune`) run on one sample input — the first
-// validation pair of its text task, or the first test image of Fashion-MNIST (the image task's
+// attribute `checkpoint`, written by `attune tune`) run on one sample input — a short validation
+// pair of its text task (the first of ≤ 8 words), or the first test image of Fashion-MNIST (the image task's
 // validation split depends on the trial's training slice, which the checkpoint does not keep).
 
 import { existsSync } from 'node:fs';
@@ -73,7 +73,9 @@ export function checkpointSampleAttention(path: string): { maps: AttentionMaps; 
   const loaded = loadSeq2Seq(path);
   try {
     const set = TEXT_SETS[loaded.task as keyof typeof TEXT_SETS] ?? TEXT_SETS.translation;
-    const [pair] = loadDdtp(set, 'valid', { limit: 1 });
+    // a short sentence keeps the maps readable: the first of the first 50 with at most 8 words, else the first
+    const pairs = loadDdtp(set, 'valid', { limit: 50 });
+    const pair = pairs.find((p) => p.source.split(/\s+/).length <= 8) ?? pairs[0];
     if (!pair) throw new Error(`${set}: the validation split is empty`);
     const source = sourceTokenizer(loaded.tokenizers);
     const sourceIds = encodeSource(source, pair.source, loaded.maxSourceLength);
