@@ -92,6 +92,19 @@ function attention(): void {
       registry.setDefaults('attentionBackward', { shortLength });
     }
   };
+  // the same numbers in layout 'bnhd' ([B, N, H, D], as MultiHeadAttention passes them)
+  const [qs, ks, vs, dOs, outs] = [q, k, v, dO, out].map((t) => at.keep(at.permute(t, [0, 2, 1, 3])));
+  const [gqs, gks, gvs] = [gq, gk, gv].map((t) => at.keep(at.permute(t, [0, 2, 1, 3])));
+  const pb = attentionParams(qs, ks, { layout: 'bnhd' });
+  variants.push(
+    { name: 'forward bnhd', flops, run: () => kernels.attentionForward(qs, ks, vs, outs, lse, pb) },
+    {
+      name: 'backward bnhd',
+      flops: 2.5 * flops,
+      setup: () => kernels.attentionForward(qs, ks, vs, outs, lse, pb),
+      run: () => kernels.attentionBackward(qs, ks, vs, outs, lse, dOs, gqs, gks, gvs, pb),
+    },
+  );
   for (const [label, options] of [
     ['', {}],
     [' causal', { causal: true }],
