@@ -26,7 +26,9 @@ const config = fc.record({
   layout: fc.constantFrom('bhnd', 'bhnd', 'bnhd') as fc.Arbitrary<'bhnd' | 'bnhd'>,
   seed: fc.integer({ min: 0, max: 1000 }),
 });
-type Config = typeof config extends fc.Arbitrary<infer T> ? T : never;
+type Drawn = typeof config extends fc.Arbitrary<infer T> ? T : never;
+/** A drawn configuration, or one written by hand with any head dim and group size. */
+type Config = Omit<Drawn, 'headDim' | 'group'> & { headDim: number; group: number };
 
 function inputs(c: Config) {
   const H = c.numKvHeads * c.group;
