@@ -1,4 +1,4 @@
-// npm run bench -- <name>: runs bench/<name>.ts (autotune, kernels, matmul, attention, attention-cost, peers-demo, train-vit, train-vit-quality, train-seq2seq, translation-quality, summarization-quality, tune-real).
+// npm run bench -- <name>: runs bench/<name>.ts (autotune, kernels, matmul, attention, native-cpu, attention-cost, peers-demo, train-vit, train-vit-quality, train-seq2seq, translation-quality, summarization-quality, tune-real).
 
 const name = process.argv[2];
 const known = [
@@ -6,6 +6,7 @@ const known = [
   'kernels',
   'matmul',
   'attention',
+  'native-cpu',
   'attention-cost',
   'peers-demo',
   'train-vit',
