@@ -43,7 +43,7 @@ import { TPESampler } from './samplers/tpe.js';
 import { loadSearchSpace, type SearchSpace, suggestSpace } from './search-space.js';
 import { type AttentionDesign, attentionDesign, PRESET_SPACES, QUICK_SPACES } from './spaces/attention.js';
 import { type Trial, TrialPruned } from './trial.js';
-import { CHECKPOINT_ATTR, trialCheckpointDir } from './trial-checkpoints.js';
+import { CHECKPOINT_ATTR, keepWeightsOnly, trialCheckpointDir } from './trial-checkpoints.js';
 import type { WorkerBundle } from './worker-protocol.js';
 
 export const TUNE_TASKS = ['image', 'translation', 'summarization'] as const;
@@ -307,7 +307,9 @@ export async function taskWorker(options: TuneTaskOptions, context: { workerInde
       if (outDir) {
         // keep the checkpoint of the model that was measured (the last one), nothing else
         for (const f of ['best.safetensors', 'metrics.jsonl']) rmSync(join(outDir, f), { force: true });
-        trial.setUserAttr(CHECKPOINT_ATTR, join(outDir, 'last.safetensors'));
+        const checkpoint = join(outDir, 'last.safetensors');
+        keepWeightsOnly(checkpoint);
+        trial.setUserAttr(CHECKPOINT_ATTR, checkpoint);
       }
       return options.objectives.map((n) => metrics[n]!);
     } catch (e) {

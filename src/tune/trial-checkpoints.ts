@@ -2,10 +2,11 @@
 // checkpoint folder (its path in the trial's user attribute `checkpoint`), so the report can draw
 // the best trial's attention maps. To bound the disk, a trial keeps only the checkpoint of the
 // model it measured, pruned and failed trials keep none, and at the end of a run only the
-// Pareto front and the default design keep theirs.
+// Pareto front and the default design keep theirs; a kept checkpoint holds the weights only.
 
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import type { FrozenTrial } from './frozen-trial.js';
 
 /** The user attribute holding a trial's checkpoint path. */
@@ -21,6 +22,23 @@ export function defaultCheckpointDir(storage: string, studyName: string): string
       : null;
   const base = path ? join(dirname(resolve(path)), `${basename(path).replace(/\.[^.]+$/, '')}-checkpoints`) : resolve('attune-checkpoints');
   return join(base, safe);
+}
+
+/**
+ * Rewrites a training checkpoint with the model's weights only (no optimizer moments, which
+ * triple its size): what the report needs to rebuild the model. Returns the bytes saved.
+ */
+export function keepWeightsOnly(path: string): number {
+  const before = statSync(path).size;
+  const { tensors, metadata } = loadSafetensors(path);
+  try {
+    const weights = new Map([...tensors].filter(([name]) => name.startsWith('model.')));
+    const { optimizer: _optimizer, ...rest } = metadata;
+    saveSafetensors(path, weights, rest);
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
+  return before - statSync(path).size;
 }
 
 export function trialCheckpointDir(root: string, trialNumber: number): string {

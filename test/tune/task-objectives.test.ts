@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { writeStudyReport } from '../../src/cli/report.js';
+import { loadSafetensorsHeader } from '../../src/io/safetensors.js';
 import type { FrozenTrial } from '../../src/tune/frozen-trial.js';
 import { createStudy } from '../../src/tune/study.js';
 import { type TuneTaskOptions, taskWorker } from '../../src/tune/task-objectives.js';
@@ -63,6 +64,8 @@ describe('attune tune objectives', () => {
     assert.deepEqual(vectors['0'], [done!.intermediateValues.get(0), m.latency]);
     const checkpoint = done!.userAttrs[CHECKPOINT_ATTR] as string;
     assert.ok(existsSync(checkpoint), checkpoint);
+    const names = loadSafetensorsHeader(checkpoint).entries.map((e) => e.name);
+    assert.ok(names.length > 0 && names.every((n) => n.startsWith('model.')), 'the kept checkpoint holds the weights only');
     assert.equal(pruned!.state, 'PRUNED');
     assert.equal(pruned!.intermediateValues.size, 1, 'training stopped at the first evaluation');
     assert.ok(!existsSync(join(checkpointDir, `trial-${pruned!.number}`)), 'a pruned trial keeps no checkpoint');
