@@ -2,10 +2,10 @@
 // task's default one — equal or better quality with ≥ 1.5× lower latency or ≥ 2× fewer
 // attention parameters? Run it with the machine to itself:
 //   npm run bench -- tune-real [--task image] [--trials 20] [--minutes 0.75] [--workers 2]
-//                              [--confirm-seeds 2] [--train-limit N] [--study name] [--storage url]
+//                              [--confirm-seeds 2] [--tolerance 0.005] [--train-limit N] [--study name] [--storage url]
 // 1. `attune tune <task>` (the library call) with objectives quality, latency, attentionParams:
 //    NSGA-II, median pruner, the default design enqueued as trial 0.
-// 2. Candidates: COMPLETE trials no worse than the default in quality that meet a cost target;
+// 2. Candidates: COMPLETE trials within --tolerance of the default's quality that meet a cost target;
 //    the one of highest quality (then lowest latency) is retrained beside the default with
 //    `--confirm-seeds` more seeds, one after the other in this process, so a lucky seed does not
 //    decide: the verdict compares mean quality and median latency over the seeds.
@@ -31,6 +31,9 @@ const trials = Number(flag('--trials', '20'));
 const minutes = Number(flag('--minutes', '0.75'));
 const workers = Number(flag('--workers', '2'));
 const confirmSeeds = Number(flag('--confirm-seeds', '2'));
+// screening only: a design within this much of the default's quality in the study's single run
+// may be the candidate; the verdict needs its mean over the seeds to be no worse than the default's
+const tolerance = Number(flag('--tolerance', task === 'image' ? '0.005' : '0.2'));
 const trainLimit = argv.includes('--train-limit') ? Number(flag('--train-limit', '0')) : undefined;
 const quality = TASK_METRICS[task][0]!;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -77,7 +80,7 @@ const meetsCost = (x: Metrics, y: Metrics) =>
   y.latency! / x.latency! >= LATENCY_RATIO || y.attentionParams! / x.attentionParams! >= ATTENTION_RATIO;
 const candidates = study
   .getTrials({ states: ['COMPLETE'] })
-  .filter((t) => t !== baseline && metricsOf(t)[quality]! >= b[quality]! && meetsCost(metricsOf(t), b))
+  .filter((t) => t !== baseline && metricsOf(t)[quality]! >= b[quality]! - tolerance && meetsCost(metricsOf(t), b))
   .sort((x, y) => metricsOf(y)[quality]! - metricsOf(x)[quality]! || metricsOf(x).latency! - metricsOf(y).latency!);
 console.log(`study: ${(studySeconds / 60).toFixed(1)} min, ${study.trials.length} trials, Pareto front ${study.bestTrials.length}`);
 console.log(`  default    ${describeDesign(baseline)}`);
@@ -153,6 +156,7 @@ writeFileSync(
       minutesPerTrial: minutes,
       workers,
       confirmSeeds,
+      tolerance,
       studySeconds,
       totalSeconds,
       default: { number: baseline.number, params: baseline.params, metrics: b },
