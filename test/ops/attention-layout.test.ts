@@ -49,6 +49,16 @@ describe("attention layout 'bnhd'", () => {
     });
   }
 
+  it('returnWeights: the same [B, H, Nq, Nk] probabilities in either layout (wasm against js)', () => {
+    const [qs, ks, vs] = [q, k, v].map((t) => at.tensor(Float32Array.from(swap(t).view()), swap(t).shape));
+    const options = { causal: true, layout: 'bnhd', returnWeights: true } as const;
+    const want = withBackend('js', () => at.scaledDotProductAttention(swap(qs), swap(ks), swap(vs), { causal: true, returnWeights: true }));
+    const got = withBackend('wasm', () => at.scaledDotProductAttention(qs, ks, vs, options));
+    assert.deepEqual(got.weights.shape, [2, 4, 5, 7]);
+    assertClose(got.weights.toArray(), want.weights.toArray(), 1e-5, 1e-6);
+    assertClose(swap(got.output).toArray(), want.output.toArray(), 1e-5, 1e-6);
+  });
+
   it('gradients match finite differences (float64, js)', () => {
     const [qs, ks, vs] = [q, k, v].map((t) => at.tensor(Float64Array.from(swap(t).view()), swap(t).shape, 'float64'));
     const w = seeded64([2, 5, 4, 3], 11);
