@@ -7,7 +7,8 @@
 // TPE: median best value over the seeds on branin, hartmann6, mixed6, cond6 (lower is better);
 // with more than 10 seeds also the median of each block of 10 seeds (seeds 0-9, 10-19, ...).
 // Both sides run seeds 0..seeds-1. cond6 is a conditional space, run through the real Study.
-// --tpe-variants adds a row of our TPE per options object (TPESamplerOptions as JSON), for ablations.
+// --tpe-variants adds a row of our TPE per options object (TPESamplerOptions as JSON; gamma: β for
+// min(⌈β·n⌉, 25)), for ablations.
 // NSGA-II: median hypervolume on zdt1, zdt2 at the reference point ZDT_REFERENCE (higher is better).
 // Sampler time per trial: time inside the sampler's methods only (both sides wrap them the same way).
 // --study also runs ours through the real Study (createStudy/ask/tell, in-memory storage).
@@ -154,14 +155,19 @@ const rows: Row[] = [];
 const withOptuna = !args['no-optuna'];
 if (withOptuna) checkProblemsAgree();
 const selected = args.problems!.split(',');
+/** A --tpe-variants gamma β: the below set is min(⌈β·n⌉, 25) trials (Optuna's rule has β = 0.1). */
+const gammaOf = (beta: number | undefined) => (beta === undefined ? undefined : (n: number) => Math.min(Math.ceil(beta * n), 25));
+
 const TPE_VARIANTS: [string, (seed: number) => Sampler][] = [
   ['attune TPE', (seed) => new TPESampler({ seed })],
   ["attune TPE, Optuna 3.1's defaults (univariate)", (seed) => new TPESampler({ seed, multivariate: false })],
   ["attune TPE multivariate, Optuna 3.1's widths", (seed) => new TPESampler({ seed, bandwidth: 'optuna' })],
-  ...(JSON.parse(args['tpe-variants']!) as TPESamplerOptions[]).map((o): [string, (seed: number) => Sampler] => [
-    `attune TPE ${JSON.stringify(o)}`,
-    (seed) => new TPESampler({ ...o, seed }),
-  ]),
+  ...(JSON.parse(args['tpe-variants']!) as (Omit<TPESamplerOptions, 'gamma'> & { gamma?: number })[]).map(
+    (o): [string, (seed: number) => Sampler] => [
+      `attune TPE ${JSON.stringify(o)}`,
+      (seed) => new TPESampler({ ...o, seed, gamma: gammaOf(o.gamma) }),
+    ],
+  ),
 ];
 for (const name of ['branin', 'hartmann6', 'mixed6', 'cond6'].filter((n) => selected.includes(n))) {
   const p = PROBLEMS[name]!;
@@ -192,6 +198,11 @@ for (const name of ['zdt1', 'zdt2'].filter((n) => selected.includes(n))) {
   );
 }
 
+/** An argument as a POSIX shell would need it written. */
+function shellQuote(a: string): string {
+  return /^[\w./,=:-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`;
+}
+
 function format(r: Row): string {
   const blocks = nSeeds > 10 ? ` ${r.blocks.map((b) => b.toPrecision(4)).join(' ')} |` : '';
   return `| ${r.problem} | ${r.sampler} | ${r.score.toPrecision(6)} |${blocks} ${r.msPerTrial.toFixed(3)} |`;
@@ -200,7 +211,7 @@ function format(r: Row): string {
 const header = [
   `Samplers vs Optuna 3.1: ${nSeeds} seeds; ${nTrials} trials (TPE, median best value, lower is better),`,
   `${moTrials} trials (NSGA-II, median hypervolume at (${ZDT_REFERENCE}), higher is better).`,
-  `Sampler ms/trial = time inside the sampler methods. \`node --import tsx bench/tune-samplers.ts ${process.argv.slice(2).join(' ')}\``,
+  `Sampler ms/trial = time inside the sampler methods. \`node --import tsx bench/tune-samplers.ts ${process.argv.slice(2).map(shellQuote).join(' ')}\``,
   '',
   nSeeds > 10
     ? '| problem | sampler | median score | medians of seeds 0-9, 10-19, ... | sampler ms/trial |'

@@ -20,11 +20,25 @@
 //   bandwidth 'scott' for the joint kernels: Scott's rule from the spread of the observations,
 //     floored at minBandwidthFactor·range (0.07) and one grid step, as proper densities
 //     (parzen-estimator.ts). Optuna 3.1's multivariate width ignores the observations, so once the
-//     good trials cluster, l stays wide and the proposals stop closing in (bench/tune-samplers.ts,
-//     40 seeds, median best: branin 0.496 multivariate with Optuna's width, 0.401 with Scott's).
+//     good trials cluster, l stays wide and the proposals stop closing in.
 //   Per-parameter sampling (univariate, or a parameter outside the joint space) keeps Optuna
-//     3.1's neighbour-gap widths and magic clip, which measure better there than Scott's rule.
+//     3.1's neighbour-gap widths and magic clip, a rule made for one dimension.
+//   Constant liar: a pending trial's kernel in g is narrow (0.01·range) and takes no part in g's
+//     width. With one Scott width per estimator, a lie as wide as g's kernels cannot dent l/g
+//     where l is narrow, and parallel workers proposed the same point again.
 // `{ multivariate: false }` is Optuna 3.1's default TPE.
+//
+// Evidence (bench/tune-samplers.ts, 100 trials, median best of 40 seeds; results/tune-samplers-
+// 40seeds.md and tune-samplers-ablation.md), branin / hartmann6 / mixed6, lower is better:
+//   Optuna 3.1's TPE                          0.427 / −3.108 / 0.228
+//   ours with Optuna 3.1's defaults           0.428 / −3.121 / 0.150
+//   multivariate, Optuna 3.1's widths         0.496 / −3.084 / 0.102
+//   default (multivariate, Scott, floor 0.07) 0.404 / −3.168 / 0.028, each 10-seed block ahead
+//     of Optuna's. Floors 0.01 / 0.03 stall on a cluster in some runs (hartmann6 −3.059 / −3.142,
+//     mixed6 0.172 / 0.083), 0.1 explores too long (0.407 / −3.153 / 0.060); unnormalised kernels
+//     −2.381 on hartmann6; 12 or 48 EI candidates, 5 or 20 startup trials, γ = 0.05n or 0.15n
+//     (capped at 25): within ±0.004 on branin and hartmann6, worse on mixed6 (0.037–0.083);
+//     γ = 0.25n worse on all three.
 
 import type { Rng } from '../../tensor/random.js';
 import { contains, type Distribution, isSingle, type ParamValue, toExternal, toInternal } from '../distributions.js';
