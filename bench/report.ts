@@ -108,12 +108,18 @@ export function machineInfo() {
   };
 }
 
-/** Writes bench/results/<name>.json (machine info + every result), atomically. */
+/** Writes bench/results/<name>.json (machine info + a summary of every result), atomically. */
 export function writeResults(name: string, results: CaseResult[], extra: Record<string, unknown> = {}): string {
   const dir = path.join(benchDir, 'results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
-  const body = { name, machine: machineInfo(), ...extra, results };
+  // summaries only: each case's samples become their count, min and max (the median is `seconds`)
+  const compact = results.map(({ samples, ...rest }) =>
+    samples && samples.length > 0
+      ? { ...rest, sampleCount: samples.length, minSeconds: Math.min(...samples), maxSeconds: Math.max(...samples) }
+      : rest,
+  );
+  const body = { name, machine: machineInfo(), ...extra, results: compact };
   writeFileSync(`${file}.tmp`, `${JSON.stringify(body, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);
   return file;
