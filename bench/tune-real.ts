@@ -8,7 +8,7 @@
 // 2. Candidates: COMPLETE trials within --tolerance of the default's quality that meet a cost target;
 //    the one of highest quality (then lowest latency) is retrained beside the default with
 //    `--confirm-seeds` more seeds, one after the other in this process, so a lucky seed does not
-//    decide: the verdict compares mean quality and median latency over the seeds.
+//    decide: the verdict compares mean quality over the seeds, and latency timed in alternation.
 // Prints both designs and writes bench/results/tune-real-<task>.json. Expected duration with
 // the defaults on 2 cores: about 20 trials × ~60 s / 2 workers ≈ 10–11 min for the study, plus
 // 2 seeds × 2 designs × ~55 s ≈ 4 min of confirmation: ~15 min.
@@ -16,10 +16,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setThreads } from '../src/backend/setup.js';
 import type { FrozenTrial } from '../src/tune/frozen-trial.js';
+import { interleavedMedianMs } from '../src/tune/measure.js';
 import { METRICS_ATTR } from '../src/tune/objectives.js';
 import { createStudy } from '../src/tune/study.js';
-import { TASK_METRICS, type TuneTask, type TuneTaskOptions, taskWorker } from '../src/tune/task-objectives.js';
+import { inferenceProbe, TASK_METRICS, type TuneTask, type TuneTaskOptions, taskWorker } from '../src/tune/task-objectives.js';
 import { describeDesign, runTuneTask } from '../src/tune/tune-task.js';
 import { machineInfo } from './report.js';
 
@@ -109,7 +111,6 @@ async function confirm(designs: FrozenTrial[]): Promise<Metrics[][]> {
 }
 
 const mean = (xs: number[]) => xs.reduce((a, v) => a + v, 0) / xs.length;
-const median = (xs: number[]) => [...xs].sort((a, c) => a - c)[Math.floor(xs.length / 2)]!;
 let verdict = 'no candidate: no trial matched the default quality with the cost target';
 let confirmation: unknown = null;
 const best = candidates[0];
@@ -117,16 +118,24 @@ if (best) {
   const extra = confirmSeeds > 0 ? await confirm([baseline, best]) : [[], []];
   const runsB = [b, ...extra[0]!];
   const runsC = [metricsOf(best), ...extra[1]!];
-  // quality: the mean over the study's run and the confirmations; latency: the median of the
-  // confirmations (each design alone on the machine), else the study's measurement
-  const summary = (r: Metrics[]) => ({
+  // quality: the mean over the study's run and the confirmations; latency: both designs timed in
+  // alternation on their freshly built models, so background load weighs on both alike
+  setThreads(1); // as each worker of the study
+  const probes = [baseline, best].map((t) => inferenceProbe({ ...base, seed: 1 }, t.params));
+  const [latencyB, latencyC] = interleavedMedianMs(
+    probes.map((p) => p.run),
+    31,
+    3,
+  );
+  for (const p of probes) p.model.dispose();
+  const summary = (r: Metrics[], latency: number) => ({
     [quality]: mean(r.map((x) => x[quality]!)),
-    latency: median((confirmSeeds > 0 ? r.slice(1) : r).map((x) => x.latency!)),
+    latency,
     attentionParams: r[0]!.attentionParams!,
     params: r[0]!.params!,
   });
-  const sb = summary(runsB);
-  const sc = summary(runsC);
+  const sb = summary(runsB, latencyB!);
+  const sc = summary(runsC, latencyC!);
   const latencyRatio = sb.latency! / sc.latency!;
   const attentionRatio = sb.attentionParams! / sc.attentionParams!;
   const ok = sc[quality]! >= sb[quality]! && (latencyRatio >= LATENCY_RATIO || attentionRatio >= ATTENTION_RATIO);

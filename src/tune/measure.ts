@@ -33,3 +33,20 @@ export function attentionParameters(model: Module): number {
   for (const [name, t] of model.namedParameters()) if (/(^|\.)(\w*[aA]ttention)\./.test(name)) n += t.size;
   return n;
 }
+
+/**
+ * Median wall time of each fn, ms, timed in alternation (one run of each per round after the
+ * warm-up), so a change in background load affects every fn alike: for comparing designs.
+ */
+export function interleavedMedianMs(fns: readonly (() => void)[], rounds = 21, warmup = 3): number[] {
+  for (let i = 0; i < warmup; i++) for (const fn of fns) fn();
+  const times = fns.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    fns.forEach((fn, i) => {
+      const t0 = performance.now();
+      fn();
+      times[i]!.push(performance.now() - t0);
+    });
+  }
+  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]!);
+}

@@ -30,6 +30,7 @@ import { sourceTokenizer, type Tokenizers, targetTokenizer } from '../tasks/seq2
 import { loadSummarizationData, summarizationTask } from '../tasks/summarization/task.js';
 import { loadTranslationData, translationTask } from '../tasks/translation/task.js';
 import { tidy } from '../tensor/scope.js';
+import type { ParamValue } from './distributions.js';
 import { attentionParameters, medianMs, peakBytes } from './measure.js';
 import { type Constraint, constraintsFunc, METRICS_ATTR } from './objectives.js';
 import { SuccessiveHalvingPruner } from './pruners/asha.js';
@@ -139,8 +140,8 @@ function trainingImages(): number {
   return imageCount;
 }
 
-async function imageTrial(trial: Trial, d: AttentionDesign, o: TuneTaskOptions, outDir: string | undefined): Promise<Metrics> {
-  const model = {
+function imageModelOptions(d: AttentionDesign) {
+  return {
     dim: d.width,
     depth: d.layers,
     numHeads: d.numHeads,
@@ -148,10 +149,11 @@ async function imageTrial(trial: Trial, d: AttentionDesign, o: TuneTaskOptions, 
     position: d.position as PositionKind,
     attentionDropout: d.attentionDropout,
   };
-  const net = createImageModel(model, o.seed).eval();
-  const test = loadFashionMnist('test', fashionMnistDir().dir);
-  const costs = costMetrics(net, () => tidy(() => noGrad(() => void net.forward(imageTensor(test, [0])))), 15, 3);
-  net.dispose();
+}
+
+async function imageTrial(trial: Trial, d: AttentionDesign, o: TuneTaskOptions, outDir: string | undefined): Promise<Metrics> {
+  const model = imageModelOptions(d);
+  const costs = measureCosts(imageProbe(d, o));
   const hook = pruningHook(trial, 'accuracy', o.objectives, costs);
   const trainLimit = o.trainLimit ?? (o.quick ? 3000 : undefined);
   const used = Math.min(trainLimit ?? Number.POSITIVE_INFINITY, trainingImages());
@@ -199,20 +201,16 @@ export function fixedLengthDecode(model: Seq2SeqTransformer, tokenizers: Tokeniz
   }
 }
 
-async function seq2seqTrial(
-  trial: Trial,
-  d: AttentionDesign,
-  params: Record<string, unknown>,
-  o: TuneTaskOptions,
-  task: Seq2SeqTask,
-  outDir: string | undefined,
-): Promise<Metrics> {
+function textData(o: TuneTaskOptions, task: Seq2SeqTask) {
   const trainLimit = o.trainLimit ?? (o.quick ? 2000 : undefined);
   const data = task === translationTask ? loadTranslationData('synopses-en-fr', trainLimit) : loadSummarizationData(trainLimit);
   const valid = data.valid.slice(0, o.validLimit ?? (o.quick ? 100 : 200));
   const vocabSize = o.vocabSize ?? (o.quick ? 1000 : 8000);
-  const tokenizer = sharedTokenizer(`${task.name}/${trainLimit}/${vocabSize}`, data.train, vocabSize);
-  const model: Seq2SeqModelOptions = {
+  return { data, valid, tokenizer: sharedTokenizer(`${task.name}/${trainLimit}/${vocabSize}`, data.train, vocabSize) };
+}
+
+function seq2seqModelOptions(d: AttentionDesign, params: Record<string, unknown>): Seq2SeqModelOptions {
+  return {
     dim: d.width,
     numHeads: d.numHeads,
     numKvHeads: d.numKvHeads,
@@ -225,10 +223,60 @@ async function seq2seqTrial(
     ffnDim: d.width * (typeof params.ffnMultiplier === 'number' ? params.ffnMultiplier : 4),
     dropout: typeof params.dropout === 'number' ? params.dropout : 0.1,
   };
-  const fresh = createSeq2SeqModel(seq2seqConfig(targetTokenizer(tokenizer).vocabSize, model), o.seed).eval();
+}
+
+/** A design's freshly built model and one inference on the task's probe input: what latency and memory time. */
+export interface InferenceProbe {
+  model: Module;
+  run: () => void;
+  /** timed runs and warm-up runs of one latency measurement */
+  runs: number;
+  warmup: number;
+}
+
+function imageProbe(d: AttentionDesign, o: TuneTaskOptions): InferenceProbe {
+  const model = createImageModel(imageModelOptions(d), o.seed).eval();
+  const test = loadFashionMnist('test', fashionMnistDir().dir);
+  return { model, run: () => tidy(() => noGrad(() => void model.forward(imageTensor(test, [0])))), runs: 15, warmup: 3 };
+}
+
+function seq2seqProbe(options: Seq2SeqModelOptions, o: TuneTaskOptions, task: Seq2SeqTask): InferenceProbe {
+  const { valid, tokenizer } = textData(o, task);
+  const model = createSeq2SeqModel(seq2seqConfig(targetTokenizer(tokenizer).vocabSize, options), o.seed).eval();
   // one validation sentence, 24 output tokens: a typical synopsis length
-  const costs = costMetrics(fresh, () => tidy(() => fixedLengthDecode(fresh, tokenizer, valid[0]!.source, 24)), 7, 1);
-  fresh.dispose();
+  return { model, run: () => tidy(() => fixedLengthDecode(model, tokenizer, valid[0]!.source, 24)), runs: 7, warmup: 1 };
+}
+
+/** The probe of the design that `params` stand for (the caller disposes probe.model). */
+export function inferenceProbe(options: TuneTaskOptions, params: Record<string, ParamValue>): InferenceProbe {
+  if (options.task === 'image') return imageProbe(imageDesign(params), options);
+  const task = options.task === 'translation' ? translationTask : summarizationTask;
+  return seq2seqProbe(seq2seqModelOptions(textDesign(params), params), options, task);
+}
+
+const imageDesign = (params: Record<string, ParamValue>) => attentionDesign(params, { position: 'learned', layers: 4 });
+const textDesign = (params: Record<string, ParamValue>) => attentionDesign(params, { layers: 2, headDim: 32, position: 'sinusoidal' });
+
+/** What a design costs at inference, measured on its freshly built model, which is then disposed. */
+function measureCosts(probe: InferenceProbe): Metrics {
+  try {
+    return costMetrics(probe.model, probe.run, probe.runs, probe.warmup);
+  } finally {
+    probe.model.dispose();
+  }
+}
+
+async function seq2seqTrial(
+  trial: Trial,
+  d: AttentionDesign,
+  params: Record<string, unknown>,
+  o: TuneTaskOptions,
+  task: Seq2SeqTask,
+  outDir: string | undefined,
+): Promise<Metrics> {
+  const { data, valid, tokenizer } = textData(o, task);
+  const model = seq2seqModelOptions(d, params);
+  const costs = measureCosts(seq2seqProbe(model, o, task));
   const hook = pruningHook(trial, task.metric, o.objectives, costs);
   const r = await trainSeq2Seq(task, {
     train: data.train,
@@ -294,11 +342,11 @@ export async function taskWorker(options: TuneTaskOptions, context: { workerInde
     try {
       let metrics: Metrics;
       if (options.task === 'image') {
-        const d = attentionDesign(params, { position: 'learned', layers: 4 });
+        const d = imageDesign(params);
         trial.setUserAttr('design', d);
         metrics = await imageTrial(trial, d, options, outDir);
       } else {
-        const d = attentionDesign(params, { layers: 2, headDim: 32, position: 'sinusoidal' });
+        const d = textDesign(params);
         trial.setUserAttr('design', d);
         const task = options.task === 'translation' ? translationTask : summarizationTask;
         metrics = await seq2seqTrial(trial, d, params, options, task, outDir);

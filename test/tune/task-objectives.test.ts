@@ -11,8 +11,9 @@ import { after, describe, test } from 'node:test';
 import { writeStudyReport } from '../../src/cli/report.js';
 import { loadSafetensorsHeader } from '../../src/io/safetensors.js';
 import type { FrozenTrial } from '../../src/tune/frozen-trial.js';
+import { attentionParameters, interleavedMedianMs } from '../../src/tune/measure.js';
 import { createStudy } from '../../src/tune/study.js';
-import { type TuneTaskOptions, taskWorker } from '../../src/tune/task-objectives.js';
+import { inferenceProbe, type TuneTaskOptions, taskWorker } from '../../src/tune/task-objectives.js';
 import { CHECKPOINT_ATTR, defaultCheckpointDir, pruneTrialCheckpoints } from '../../src/tune/trial-checkpoints.js';
 import { QUICK_DEFAULT_DESIGNS } from '../../src/tune/tune-task.js';
 
@@ -66,6 +67,16 @@ describe('attune tune objectives', () => {
     assert.ok(existsSync(checkpoint), checkpoint);
     const names = loadSafetensorsHeader(checkpoint).entries.map((e) => e.name);
     assert.ok(names.length > 0 && names.every((n) => n.startsWith('model.')), 'the kept checkpoint holds the weights only');
+    // the probe rebuilds the same design: the same parameters, and it runs
+    const probe = inferenceProbe({ task: 'image', objectives: [], constraints: [], seed: 1 }, done!.params);
+    assert.equal(attentionParameters(probe.model), m.attentionParams);
+    assert.equal(probe.model.numParameters(), m.params);
+    const thrice = () => {
+      for (let i = 0; i < 3; i++) probe.run();
+    };
+    const [fast, slow] = interleavedMedianMs([probe.run, thrice], 9, 1);
+    assert.ok(slow! > fast!, `three inferences (${slow} ms) take longer than one (${fast} ms)`);
+    probe.model.dispose();
     assert.equal(pruned!.state, 'PRUNED');
     assert.equal(pruned!.intermediateValues.size, 1, 'training stopped at the first evaluation');
     assert.ok(!existsSync(join(checkpointDir, `trial-${pruned!.number}`)), 'a pruned trial keeps no checkpoint');
