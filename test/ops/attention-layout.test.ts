@@ -43,7 +43,7 @@ describe("attention layout 'bnhd'", () => {
           const want = run(qc, kc, vc, options, false);
           const got = run(qc, kc, vc, options, true);
           const tol = backend === 'js' ? 1e-12 : 1e-5;
-          got.forEach((g, i) => assertClose(g, want[i], tol, tol, `${backend} ${JSON.stringify(Object.keys(options))} #${i}`));
+          for (const [i, g] of got.entries()) assertClose(g, want[i], tol, tol, `${backend} ${JSON.stringify(Object.keys(options))} #${i}`);
         }
       });
     });
