@@ -11,7 +11,10 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import * as at from '../src/index.ts';
 
-const { values } = parseArgs({ args: process.argv.slice(3), options: { 'max-n': { type: 'string', default: '8192' }, threads: { type: 'string', default: '2' } } });
+const { values } = parseArgs({
+  args: process.argv.slice(3),
+  options: { 'max-n': { type: 'string', default: '8192' }, threads: { type: 'string', default: '2' } },
+});
 const maxN = Number(values['max-n']);
 at.setThreads(Number(values.threads));
 const H = 8;
@@ -86,7 +89,12 @@ const common = {
   mark: { type: 'line' as const, point: true },
 } as const;
 const x = { field: 'n', type: 'quantitative' as const, scale: { type: 'log' as const, base: 2 }, title: 'sequence length N' };
-const color = { field: 'method', type: 'nominal' as const, title: null, legend: { orient: 'bottom' as const, columns: 2, labelLimit: 400 } };
+const color = {
+  field: 'method',
+  type: 'nominal' as const,
+  title: null,
+  legend: { orient: 'bottom' as const, columns: 2, labelLimit: 400 },
+};
 mkdirSync(new URL('../docs/images/', import.meta.url), { recursive: true });
 writeFileSync(
   new URL('../docs/images/attention-cost-time.svg', import.meta.url),

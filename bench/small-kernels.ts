@@ -82,7 +82,7 @@ function attention(): void {
   const shortLength = registry?.defaults('attentionForward').shortLength;
   const paths = shortLength === undefined ? [undefined] : [shortLength, 0];
   const withShort = (length: number | undefined, fn: () => void) => () => {
-    if (length === undefined || !registry) return fn();
+    if (length === undefined || shortLength === undefined || !registry) return fn();
     registry.setDefaults('attentionForward', { shortLength: length });
     registry.setDefaults('attentionBackward', { shortLength: length });
     try {
