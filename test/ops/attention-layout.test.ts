@@ -22,7 +22,7 @@ function run(q: at.Tensor, k: at.Tensor, v: at.Tensor, options: at.AttentionOpti
     } else {
       out = at.scaledDotProductAttention(qi, ki, vi, options);
     }
-    const w = seeded64(out.shape, 9);
+    const w = seeded64([...out.shape], 9);
     at.sum(at.mul(out, out.dtype === 'float64' ? w : at.tensor(Float32Array.from(w.view()), w.shape))).backward();
     return [out, qi.grad!, ki.grad!, vi.grad!].map((t) => Float64Array.from(t.view()));
   });
