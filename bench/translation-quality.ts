@@ -16,6 +16,8 @@ import { copySourceBleu, loadTranslationData, type TranslationSet, translationTa
 import { machineInfo, writeResults } from './report.js';
 
 const { values } = parseArgs({
+  // run as `npm run bench -- <name> …` (bench/main.ts) or directly
+  args: process.argv.slice(process.argv[2]?.endsWith('-quality') ? 3 : 2),
   options: {
     minutes: { type: 'string', default: '30' },
     threads: { type: 'string', default: '2' },
