@@ -86,7 +86,19 @@ def cond6(p):
     return [common + 0.2 + (math.log10(p["adam_lr"]) + 3.5) ** 2 / 2 + 10 * (p["beta1"] - 0.9) ** 2]
 
 
-PROBLEMS = {"branin": branin, "hartmann6": hartmann6, "mixed6": mixed6, "cond6": cond6, "zdt1": zdt1, "zdt2": zdt2}
+def rosenbrock2(p):
+    return [100 * (p["x1"] - p["x0"] ** 2) ** 2 + (1 - p["x0"]) ** 2]
+
+
+def styblinski5(p):
+    y = 0.0
+    for i in range(5):
+        x = p[f"x{i}"]
+        y += (x**4 - 16 * x**2 + 5 * x) / 2
+    return [y]
+
+
+PROBLEMS = {"branin": branin, "hartmann6": hartmann6, "mixed6": mixed6, "cond6": cond6, "rosenbrock2": rosenbrock2, "styblinski5": styblinski5, "zdt1": zdt1, "zdt2": zdt2}
 
 
 def suggest(trial, problem):
@@ -103,6 +115,10 @@ def suggest(trial, problem):
             "activation": trial.suggest_categorical("activation", ["relu", "gelu", "tanh", "sigmoid"]),
             "width": trial.suggest_int("width", 32, 512, step=32),
         }
+    if problem == "rosenbrock2":
+        return {"x0": trial.suggest_float("x0", -5, 10), "x1": trial.suggest_float("x1", -5, 10)}
+    if problem == "styblinski5":
+        return {f"x{i}": trial.suggest_float(f"x{i}", -5, 5) for i in range(5)}
     if problem == "cond6":
         p = {"optimizer": trial.suggest_categorical("optimizer", ["sgd", "adam"])}
         if p["optimizer"] == "sgd":

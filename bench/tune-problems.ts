@@ -5,6 +5,9 @@
 //   cond6 (a conditional space: optimizer sgd | adam, each with its own learning rate and
 //     momentum / beta1, plus layers and dropout; min 0 with sgd),
 //   zdt1 / zdt2 (30 floats in [0, 1], two objectives to minimize).
+// Held out (not in the bench's default list, not used to choose TPE's defaults):
+//   rosenbrock2 (2 floats in [−5, 10], a curved valley, min 0 at (1, 1)),
+//   styblinski5 (5 floats in [−5, 5], many local minima, min −39.16617·5 at xᵢ = −2.903534).
 
 import type { Distribution, ParamValue } from '../src/tune/distributions.js';
 
@@ -122,6 +125,31 @@ export const cond6: Problem = {
   },
 };
 
+export const rosenbrock2: Problem = {
+  name: 'rosenbrock2',
+  directions: ['minimize'],
+  space: { x0: float(-5, 10), x1: float(-5, 10) },
+  evaluate: (p) => {
+    const x0 = p.x0 as number;
+    const x1 = p.x1 as number;
+    return [100 * (x1 - x0 ** 2) ** 2 + (1 - x0) ** 2];
+  },
+};
+
+export const styblinski5: Problem = {
+  name: 'styblinski5',
+  directions: ['minimize'],
+  space: Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`x${i}`, float(-5, 5)])),
+  evaluate: (p) => {
+    let y = 0;
+    for (let i = 0; i < 5; i++) {
+      const x = p[`x${i}`] as number;
+      y += (x ** 4 - 16 * x ** 2 + 5 * x) / 2;
+    }
+    return [y];
+  },
+};
+
 function zdt(name: string, shape: (f1: number, g: number) => number): Problem {
   const d = 30;
   return {
@@ -144,4 +172,4 @@ export const zdt2 = zdt('zdt2', (f1, g) => 1 - (f1 / g) ** 2);
 /** Hypervolume reference point for ZDT after 500 evaluations (f2 is still far above the front). */
 export const ZDT_REFERENCE: [number, number] = [1.1, 11];
 
-export const PROBLEMS: Record<string, Problem> = { branin, hartmann6, mixed6, cond6, zdt1, zdt2 };
+export const PROBLEMS: Record<string, Problem> = { branin, hartmann6, mixed6, cond6, rosenbrock2, styblinski5, zdt1, zdt2 };

@@ -7,6 +7,7 @@
 // TPE: median best value over the seeds on branin, hartmann6, mixed6, cond6 (lower is better);
 // with more than 10 seeds also the median of each block of 10 seeds (seeds 0-9, 10-19, ...).
 // Both sides run seeds 0..seeds-1. cond6 is a conditional space, run through the real Study.
+// rosenbrock2 and styblinski5 are held out: only with --problems, not used to choose the defaults.
 // --tpe-variants adds a row of our TPE per options object (TPESamplerOptions as JSON; gamma: β for
 // min(⌈β·n⌉, 25)), for ablations.
 // NSGA-II: median hypervolume on zdt1, zdt2 at the reference point ZDT_REFERENCE (higher is better).
@@ -169,7 +170,7 @@ const TPE_VARIANTS: [string, (seed: number) => Sampler][] = [
     ],
   ),
 ];
-for (const name of ['branin', 'hartmann6', 'mixed6', 'cond6'].filter((n) => selected.includes(n))) {
+for (const name of ['branin', 'hartmann6', 'mixed6', 'cond6', 'rosenbrock2', 'styblinski5'].filter((n) => selected.includes(n))) {
   const p = PROBLEMS[name]!;
   for (const [label, make] of TPE_VARIANTS) rows.push(await ours(p, label, make, nTrials, false));
   if (args.study && !p.suggest) rows.push(await ours(p, 'attune TPE via Study', (seed) => new TPESampler({ seed }), nTrials, true));
