@@ -4,6 +4,7 @@
 // since the memory can grow and move. Kernels come in an AVX-512 and an
 // AVX2 + FMA build; the CPU's features choose one when the addon loads.
 #define NAPI_VERSION 8
+#include <math.h>
 #include <node_api.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -273,7 +274,7 @@ static int read_attention(napi_env env, const Call *call, AttnParams *p, const c
     const int64_t *s = p->maskStride;
     double last = (double)(p->B - 1) * s[0] + (double)(p->H - 1) * s[1] + (double)(p->Nq - 1) * s[2] + (double)(p->Nk - 1) * s[3] + 1;
     /* a bool mask is one byte per element: check it as last/4 floats, rounded up */
-    double elements = p->maskKind == MASK_BOOL ? (last + 3) / 4 : last;
+    double elements = p->maskKind == MASK_BOOL ? floor((last + 3) / 4) : last;
     if (!(p->mask = tensor_at(env, call, A_MASK, elements, kernel, "mask"))) return 0;
   }
   return 1;
