@@ -268,20 +268,21 @@ export async function trainSeq2Seq(task: Seq2SeqTask, options: Seq2SeqTrainOptio
 /** Updates that fit in `seconds`: times two forward+backward passes after a warm-up one, leaving ~10% for evaluation. */
 function stepsForBudget(model: Seq2SeqTransformer, data: BucketedBatches, seconds: number, labelSmoothing: number): number {
   const state = data.state();
-  const batches = [data.next(), data.next(), data.next()];
+  // a few warm-up steps first (V8 optimises the JS around the kernels only after some calls), then
+  // time six batches: bucketed batches differ in length, so one or two are not a fair sample
+  const batches = Array.from({ length: 9 }, () => data.next());
   data.setState(state);
   const once = (i: number) =>
     tidy(() => {
       seq2seqLoss(model, batches[i], labelSmoothing).backward();
     });
-  once(0);
+  for (let i = 0; i < 3; i++) once(i);
   const t0 = performance.now();
-  once(1);
-  once(2);
+  for (let i = 3; i < 9; i++) once(i);
   for (const p of model.parameters()) {
     p.grad?.dispose();
     p.grad = null;
   }
-  const perStep = ((performance.now() - t0) / 2000) * 1.05;
+  const perStep = ((performance.now() - t0) / 6000) * 1.05;
   return Math.max(1, Math.floor((seconds * 0.9) / perStep));
 }
