@@ -41,7 +41,7 @@
 //     γ = 0.25n worse on all three.
 //   Held out (results/tune-samplers-heldout*.md): styblinski5 −165.0 vs Optuna's −164.2 (a tie);
 //     rosenbrock2 over 200 seeds 0.563 vs 0.543 (a tie at the median, a heavier tail: 8 of 20
-//     10-seed blocks above 1 against Optuna's 3).
+//     10-seed blocks above 1 against Optuna's 2).
 
 import type { Rng } from '../../tensor/random.js';
 import { contains, type Distribution, isSingle, type ParamValue, toExternal, toInternal } from '../distributions.js';
