@@ -18,7 +18,10 @@ export function rowKernels(addon: NativeAddon, settings: KernelSettings, backend
 
   const kernels: Pick<KernelTable, 'softmax' | 'softmaxGrad' | 'norm' | 'normGrad'> = {
     softmax(x: Tensor, out: Tensor, p: AxisParams & { log: boolean }): void {
-      if (p.inner !== 1) return other('softmax')(x, out, p);
+      if (p.inner !== 1) {
+        other('softmax')(x, out, p);
+        return;
+      }
       const rows = p.outer;
       const cols = p.axisSize;
       addon.rows(
@@ -28,7 +31,10 @@ export function rowKernels(addon: NativeAddon, settings: KernelSettings, backend
     },
 
     softmaxGrad(y: Tensor, dy: Tensor, dx: Tensor, p: AxisParams & { log: boolean }): void {
-      if (p.inner !== 1) return other('softmaxGrad')(y, dy, dx, p);
+      if (p.inner !== 1) {
+        other('softmaxGrad')(y, dy, dx, p);
+        return;
+      }
       const rows = p.outer;
       const cols = p.axisSize;
       addon.rows(

@@ -29,7 +29,7 @@ interface Leaf {
 }
 
 function encode(d: Distribution, v: ParamValue): number {
-  if (d.kind === 'categorical') return d.choices.findIndex((c) => c === v);
+  if (d.kind === 'categorical') return d.choices.indexOf(v);
   return d.log ? Math.log(v as number) : (v as number);
 }
 
