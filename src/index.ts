@@ -1,4 +1,6 @@
-// attune: attention for TypeScript. The public API.
+// attune: attention for TypeScript. The public API, safe to load in a browser;
+// Node-only parts have their own entries: attune/train (Trainer, checkpoints),
+// attune/io (safetensors files), attune/tasks, attune/tune, attune/viz.
 
 import './autograd/tape.js';
 
@@ -22,14 +24,6 @@ export { BucketedBatches, collate, type EncodedPair, padSequences, type Seq2SeqB
 export { parseJsonlPairs, parsePairs, parseTsvPairs, type TextPair } from './data/pairs.js';
 export { BpeTokenizer, type BpeTokenizerJSON } from './data/tokenizer.js';
 export { type TrainBpeOptions, trainBpe } from './data/tokenizer-train.js';
-export {
-  decodeSafetensors,
-  encodeSafetensors,
-  loadSafetensors,
-  loadSafetensorsHeader,
-  type SafetensorsContents,
-  saveSafetensors,
-} from './io/safetensors.js';
 export { type BleuScore, corpusBleu, tokenize13a } from './metrics/bleu.js';
 export { corpusRouge, type RougeScores, rouge } from './metrics/rouge.js';
 export * from './nn/index.js';
@@ -62,5 +56,3 @@ export { keep, tidy } from './tensor/scope.js';
 export type { Shape } from './tensor/shape.js';
 export { getHeap, Tensor } from './tensor/tensor.js';
 export { type BatchSource, type DataOrderState, ShuffledBatches } from './train/batches.js';
-export { type Checkpoint, type CheckpointContents, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from './train/checkpoint.js';
-export { type FitResult, type StopReason, Trainer, type TrainerOptions } from './train/trainer.js';

@@ -94,7 +94,7 @@ for (const backend of ['js', 'wasm']) {
         const cases: [() => unknown, RegExp][] = [
           [
             () => at.scaledDotProductAttention(q, q, q, { casual: true } as never),
-            /attention: unknown option 'casual' \(did you mean 'causal'\?\); known options: scale, mask, causal, window, alibiSlopes, softcap, dropout, seed, training, returnWeights/,
+            /attention: unknown option 'casual' \(did you mean 'causal'\?\); known options: scale, mask, causal, window, alibiSlopes, softcap, dropout, seed, training, layout, returnWeights/,
           ],
           [() => at.matmul(x, x, { transposeb: true } as never), /matmul: unknown option 'transposeb' \(did you mean 'transposeB'\?\)/],
           [
