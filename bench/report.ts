@@ -119,8 +119,10 @@ export function writeResults(name: string, results: CaseResult[], extra: Record<
       ? { ...rest, sampleCount: samples.length, minSeconds: Math.min(...samples), maxSeconds: Math.max(...samples) }
       : rest,
   );
-  const body = { name, machine: machineInfo(), ...extra, results: compact };
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(body, null, 2)}\n`);
+  // one line per result keeps the file short enough to read and diff
+  const head = JSON.stringify({ name, machine: machineInfo(), ...extra }, null, 2).slice(0, -2);
+  const body = `${head},\n  "results": [\n${compact.map((r) => `    ${JSON.stringify(r)}`).join(',\n')}\n  ]\n}\n`;
+  writeFileSync(`${file}.tmp`, body);
   renameSync(`${file}.tmp`, file);
   return file;
 }
