@@ -14,6 +14,7 @@ import { AdamW } from '../../optim/adamw.js';
 import { parameterGroups } from '../../optim/groups.js';
 import { warmupCosine } from '../../optim/schedule.js';
 import { tidy } from '../../tensor/scope.js';
+import { stepsForBudget } from '../../train/budget.js';
 import { disposeCheckpoint, loadCheckpoint } from '../../train/checkpoint.js';
 import type { ProgressMode } from '../../train/progress.js';
 import { type FitResult, Trainer } from '../../train/trainer.js';
@@ -103,7 +104,7 @@ export async function trainImageClassifier(options: ImageTrainOptions = {}): Pro
     savedSteps ??
     (options.epochs !== undefined
       ? Math.max(1, Math.round(options.epochs * data.batchesPerEpoch))
-      : stepsForBudget(model, train, batchSize, (options.minutes ?? 10) * 60));
+      : imageStepsForBudget(model, train, batchSize, (options.minutes ?? 10) * 60));
   const evaluations = options.evaluations ?? 10;
   let hookError: unknown = null;
   const evaluate = () => {
@@ -176,31 +177,13 @@ export async function trainImageClassifier(options: ImageTrainOptions = {}): Pro
 }
 
 /** Updates that fit in `seconds`: times two forward+backward passes after a warm-up one, leaving ~8% for evaluation. */
-function stepsForBudget(model: VisionTransformer, set: ImageSet, batchSize: number, seconds: number): number {
+function imageStepsForBudget(model: VisionTransformer, set: ImageSet, batchSize: number, seconds: number): number {
   const rows = Int32Array.from({ length: Math.min(batchSize, set.count) }, (_, i) => i);
-  const once = () =>
-    tidy(() => {
-      crossEntropy(model.forward(imageTensor(set, rows)), labelTensor(set, rows)).backward();
-    });
-  // the first steps run before V8 has optimised the JS around the kernels: warm up until two
-  // steps in a row agree within 10% (at most 12), then time 4 more
-  const timed = () => {
-    const t0 = performance.now();
-    once();
-    return performance.now() - t0;
-  };
-  let previous = timed();
-  for (let i = 0; i < 12; i++) {
-    const t = timed();
-    if (Math.abs(t - previous) < 0.1 * previous) break;
-    previous = t;
-  }
-  const t0 = performance.now();
-  for (let i = 0; i < 4; i++) once();
+  const step = () => tidy(() => crossEntropy(model.forward(imageTensor(set, rows)), labelTensor(set, rows)).backward());
+  const steps = stepsForBudget(step, seconds, { warmup: 8, timed: 4, fill: 0.92 });
   for (const p of model.parameters()) {
     p.grad?.dispose();
     p.grad = null;
   }
-  const perStep = ((performance.now() - t0) / 4000) * 1.05; // + the optimizer update
-  return Math.max(1, Math.floor((seconds * 0.92) / perStep));
+  return steps;
 }

@@ -18,6 +18,7 @@ import { AdamW } from '../../optim/adamw.js';
 import { parameterGroups } from '../../optim/groups.js';
 import { warmupCosine } from '../../optim/schedule.js';
 import { tidy } from '../../tensor/scope.js';
+import { stepsForBudget } from '../../train/budget.js';
 import { disposeCheckpoint, loadCheckpoint } from '../../train/checkpoint.js';
 import type { ProgressMode } from '../../train/progress.js';
 import { type FitResult, Trainer } from '../../train/trainer.js';
@@ -168,7 +169,7 @@ export async function trainSeq2Seq(task: Seq2SeqTask, options: Seq2SeqTrainOptio
     options.steps ??
     (options.epochs !== undefined
       ? Math.max(1, Math.round(options.epochs * data.batchesPerEpoch))
-      : stepsForBudget(model, data, (options.minutes ?? 10) * 60, labelSmoothing));
+      : seq2seqStepsForBudget(model, data, (options.minutes ?? 10) * 60, labelSmoothing));
   const evalPairs = options.valid.slice(0, options.evalSentences ?? 200);
   const evaluations = options.evaluations ?? 10;
   const evaluate =
@@ -266,23 +267,15 @@ export async function trainSeq2Seq(task: Seq2SeqTask, options: Seq2SeqTrainOptio
 }
 
 /** Updates that fit in `seconds`: times two forward+backward passes after a warm-up one, leaving ~10% for evaluation. */
-function stepsForBudget(model: Seq2SeqTransformer, data: BucketedBatches, seconds: number, labelSmoothing: number): number {
+function seq2seqStepsForBudget(model: Seq2SeqTransformer, data: BucketedBatches, seconds: number, labelSmoothing: number): number {
+  // bucketed batches differ in length: time six of them, after three to warm up
   const state = data.state();
-  // a few warm-up steps first (V8 optimises the JS around the kernels only after some calls), then
-  // time six batches: bucketed batches differ in length, so one or two are not a fair sample
   const batches = Array.from({ length: 9 }, () => data.next());
   data.setState(state);
-  const once = (i: number) =>
-    tidy(() => {
-      seq2seqLoss(model, batches[i], labelSmoothing).backward();
-    });
-  for (let i = 0; i < 3; i++) once(i);
-  const t0 = performance.now();
-  for (let i = 3; i < 9; i++) once(i);
+  const steps = stepsForBudget((i) => tidy(() => seq2seqLoss(model, batches[i], labelSmoothing).backward()), seconds, { fill: 0.9 });
   for (const p of model.parameters()) {
     p.grad?.dispose();
     p.grad = null;
   }
-  const perStep = ((performance.now() - t0) / 6000) * 1.05;
-  return Math.max(1, Math.floor((seconds * 0.9) / perStep));
+  return steps;
 }
