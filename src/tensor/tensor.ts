@@ -197,13 +197,14 @@ export class Tensor {
   view(): AnyTypedArray {
     const { ptr } = this.live('read');
     const h = getHeap();
+    // ptr may pass 2^31 (a heap over 2 GiB): divide, since `>>` would make it negative
     switch (this.dtype) {
       case 'float32':
-        return h.f32().subarray(ptr >> 2, (ptr >> 2) + this.size);
+        return h.f32().subarray(ptr / 4, ptr / 4 + this.size);
       case 'int32':
-        return h.i32().subarray(ptr >> 2, (ptr >> 2) + this.size);
+        return h.i32().subarray(ptr / 4, ptr / 4 + this.size);
       case 'float64':
-        return h.f64().subarray(ptr >> 3, (ptr >> 3) + this.size);
+        return h.f64().subarray(ptr / 8, ptr / 8 + this.size);
       case 'bool':
         return h.u8().subarray(ptr, ptr + this.size);
     }
