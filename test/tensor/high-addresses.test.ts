@@ -33,7 +33,10 @@ describe('tensors at heap offsets past 2^31', () => {
   it(`read back what was written, and every backend computes on the same bytes (${backends.join(', ')})`, () => {
     const hold = fillLowHalf();
     try {
-      const a = tensor(Float32Array.from({ length: 64 * 64 }, (_, i) => Math.sin(i)), [64, 64]);
+      const a = tensor(
+        Float32Array.from({ length: 64 * 64 }, (_, i) => Math.sin(i)),
+        [64, 64],
+      );
       const indices = tensor(Int32Array.from([5, 0, 63, 7]), [4], 'int32');
       assert.ok(a.ptr >= 2 ** 31, `the test needs a tensor past 2 GiB, got offset ${a.ptr}`);
       assert.equal(a.view()[1], Math.fround(Math.sin(1)));
