@@ -21,7 +21,7 @@ export class Progress {
 
   constructor(
     mode: ProgressMode,
-    private readonly totalSteps: number,
+    private totalSteps: number,
     private readonly unit = 'items',
     /** Seconds between plain lines. */
     private readonly lineInterval = 10,
@@ -61,6 +61,12 @@ export class Progress {
         `step ${step}/${this.totalSteps}  loss ${shown.loss}  ${shown.throughput} ${this.unit}/s  lr ${shown.lr}  elapsed ${formatSeconds(elapsed)}`,
       );
     }
+  }
+
+  /** The run's length changed (a time budget re-planned it). */
+  setTotal(steps: number): void {
+    this.totalSteps = steps;
+    this.bar?.setTotal(steps);
   }
 
   /** A line above the bar (or a plain line). */

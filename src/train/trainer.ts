@@ -31,9 +31,19 @@ export interface TrainerOptions<B> {
   data: BatchSource<B>;
   /** The scalar loss of one (micro-)batch; runs inside a tidy scope with gradients recorded. */
   loss: (batch: B) => Tensor;
-  /** Optimizer updates in the whole run (the schedule's horizon). */
+  /** Optimizer updates in the whole run (the schedule's horizon; `budget` may re-plan it). */
   steps: number;
   schedule?: LrSchedule;
+  /** The schedule for a run of `steps` updates; takes the place of `schedule`, and is asked again when `budget` re-plans. */
+  scheduleFor?: (steps: number) => LrSchedule;
+  /**
+   * A wall-clock budget that `steps` was estimated for. The estimate comes from a few
+   * timed steps before training and misses by 10–30% (V8 warms up, evaluation costs):
+   * once `replanAfter` seconds and the first evaluation have passed, `steps` is set again
+   * from the pace measured so far so training fills `fill` (default 0.92) of `seconds`;
+   * evalEvery and checkpointEvery scale with it.
+   */
+  budget?: { seconds: number; replanAfter: number; fill?: number };
   /** Micro-batches per update; their gradients add up (each loss scaled by 1/accumulate). */
   accumulate?: number;
   /** Clip the global gradient norm to this before each update. */
@@ -81,13 +91,24 @@ export class Trainer<B> {
   private stopRequested = false;
   private itemsInLastStep = 0;
   private readonly metrics: MetricsLog;
+  /** The run's length, evaluation and checkpoint periods, and schedule: options.* until a budget re-plans them. */
+  private plan: { steps: number; evalEvery?: number; checkpointEvery?: number; schedule?: LrSchedule };
 
   constructor(readonly options: TrainerOptions<B>) {
-    const { steps, accumulate = 1, evalEvery, checkpointEvery } = options;
+    const { steps, accumulate = 1, evalEvery, checkpointEvery, budget } = options;
     for (const [name, v] of Object.entries({ steps, accumulate, evalEvery, checkpointEvery })) {
       if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new Error(`Trainer: ${name} must be an integer ≥ 1, got ${v}`);
     }
+    if (budget && !(budget.seconds > 0 && budget.replanAfter > 0 && budget.replanAfter < budget.seconds)) {
+      throw new Error(`Trainer: budget needs 0 < replanAfter < seconds, got ${JSON.stringify(budget)}`);
+    }
     this.metrics = new MetricsLog(options.outDir ? join(options.outDir, 'metrics.jsonl') : null);
+    this.plan = { steps, evalEvery, checkpointEvery, schedule: options.scheduleFor?.(steps) ?? options.schedule };
+  }
+
+  /** Updates the run is planned for (options.steps, or what a budget re-planned). */
+  get steps(): number {
+    return this.plan.steps;
   }
 
   get lastCheckpointPath(): string | null {
@@ -117,7 +138,7 @@ export class Trainer<B> {
     saveCheckpoint(
       path,
       model,
-      { step: this.step, modelClass, modelConfig, data: data.state(), extra: { ...extra, best: this.best } },
+      { step: this.step, modelClass, modelConfig, data: data.state(), extra: { ...extra, totalSteps: this.plan.steps, best: this.best } },
       optimizer,
     );
   }
@@ -129,7 +150,8 @@ export class Trainer<B> {
 
   /** One update: forward, backward (over the micro-batches), clip, step. Returns the mean loss. */
   trainStep(): number {
-    const { model, optimizer, data, loss, schedule, accumulate = 1 } = this.options;
+    const { model, optimizer, data, loss, accumulate = 1 } = this.options;
+    const { schedule } = this.plan;
     model.train();
     optimizer.setLrFactor(schedule ? schedule(this.step) : 1);
     let total = 0;
@@ -168,7 +190,9 @@ export class Trainer<B> {
   async fit(): Promise<FitResult> {
     const o = this.options;
     const started = performance.now();
-    const progress = new Progress(o.progress ?? 'auto', o.steps, o.unit);
+    const progress = new Progress(o.progress ?? 'auto', this.plan.steps, o.unit);
+    const firstStep = this.step;
+    let replanned = !o.budget;
     const onSignal = (): void => {
       if (this.stopRequested) process.exit(130);
       this.stopRequested = true;
@@ -181,7 +205,7 @@ export class Trainer<B> {
     let rate = 0;
     progress.start(this.step);
     try {
-      while (this.step < o.steps) {
+      while (this.step < this.plan.steps) {
         const t0 = performance.now();
         lastLoss = this.trainStep();
         const seconds = (performance.now() - t0) / 1000;
@@ -190,14 +214,22 @@ export class Trainer<B> {
         o.onStep?.(this.step, lastLoss);
         progress.update(this.step, { loss: lastLoss, lr: o.optimizer.lr, throughput: rate });
         this.metrics.write({ step: this.step, loss: lastLoss, lr: o.optimizer.lr, [`${o.unit ?? 'items'}PerSecond`]: rate });
-        if (o.evalEvery && this.step % o.evalEvery === 0) lastEval = this.runEval(progress);
-        if (o.checkpointEvery && this.step % o.checkpointEvery === 0) this.saveLast();
+        const { evalEvery, checkpointEvery } = this.plan;
+        if (evalEvery && this.step % evalEvery === 0) lastEval = this.runEval(progress);
+        if (checkpointEvery && this.step % checkpointEvery === 0) this.saveLast();
+        const elapsed = (performance.now() - started) / 1000;
+        // the pace includes one evaluation when there are any: they are a share of every stretch of the run
+        if (!replanned && o.budget && elapsed >= o.budget.replanAfter && (!evalEvery || this.step - firstStep >= evalEvery)) {
+          replanned = true;
+          this.replan(o.budget, elapsed, this.step - firstStep, progress);
+        }
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (this.stopRequested) stoppedBy = 'signal';
         else if (o.maxSeconds !== undefined && (performance.now() - started) / 1000 >= o.maxSeconds) stoppedBy = 'time';
         if (stoppedBy !== 'steps') break;
       }
-      if (o.evaluate && (lastEval === null || !o.evalEvery || this.step % o.evalEvery !== 0) && stoppedBy !== 'signal') {
+      const { evalEvery } = this.plan;
+      if (o.evaluate && (lastEval === null || !evalEvery || this.step % evalEvery !== 0) && stoppedBy !== 'signal') {
         lastEval = this.runEval(progress);
       }
       this.saveLast();
@@ -208,6 +240,29 @@ export class Trainer<B> {
     const seconds = (performance.now() - started) / 1000;
     this.metrics.write({ event: 'end', step: this.step, stoppedBy, seconds, lastEval, best: this.best });
     return { step: this.step, stoppedBy, lastLoss, lastEval, best: this.best, seconds };
+  }
+
+  /** Sets `steps` from the pace so far: `done` updates in `elapsed` seconds. */
+  private replan(budget: NonNullable<TrainerOptions<B>['budget']>, elapsed: number, done: number, progress: Progress): void {
+    const left = budget.seconds * (budget.fill ?? 0.92) - elapsed;
+    const steps = Math.max(this.step + 1, this.step + Math.floor((left * done) / elapsed));
+    const before = this.plan.steps;
+    this.setSteps(steps);
+    progress.setTotal(steps);
+    this.metrics.write({ step: this.step, event: 'replan', steps, before, secondsPerStep: elapsed / done });
+    progress.log(`budget: ${done} updates in ${elapsed.toFixed(0)} s; the run is re-planned from ${before} to ${steps} updates`);
+  }
+
+  private setSteps(steps: number): void {
+    const { evalEvery, checkpointEvery } = this.plan;
+    const scaled = (every: number | undefined) =>
+      every === undefined ? undefined : Math.max(1, Math.round((every * steps) / this.plan.steps));
+    this.plan = {
+      steps,
+      evalEvery: scaled(evalEvery),
+      checkpointEvery: scaled(checkpointEvery),
+      schedule: this.options.scheduleFor?.(steps) ?? this.plan.schedule,
+    };
   }
 
   private runEval(progress: Progress): Record<string, number> | null {

@@ -100,6 +100,52 @@ describe('Trainer: outputs', () => {
   });
 });
 
+describe('Trainer: time budget', () => {
+  it('re-plans steps once from the measured pace (first evaluation included), and the schedule and periods follow', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attune-train-'));
+    const horizons: number[] = [];
+    const slow = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    // a 4-step estimate for a 0.6 s budget at ~6 ms a step: far too few
+    const t = tinyTrainer({
+      steps: 4,
+      scheduleFor: (n) => {
+        horizons.push(n);
+        return at.warmupCosine(1, n + 1);
+      },
+      budget: { seconds: 0.6, replanAfter: 0.015, fill: 0.9 },
+      evalEvery: 2,
+      checkpointEvery: 2,
+      evaluate: () => ({ score: 1 }),
+      onStep: () => slow(6),
+      outDir: dir,
+    });
+    const result = await t.fit();
+    assert.equal(horizons[0], 4);
+    assert.equal(horizons.length, 2, `scheduleFor asked once per plan, got ${horizons}`);
+    assert.equal(t.steps, horizons[1]);
+    assert.equal(result.step, t.steps);
+    assert.ok(t.steps >= 40 && t.steps <= 110, `0.54 s of ~6 ms steps: expected 40–110 updates, got ${t.steps}`);
+    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const replan = lines.find((l) => l.event === 'replan');
+    assert.equal(replan.before, 4);
+    assert.ok(replan.step >= 2, 'waits for the first evaluation');
+    // the periods scale with the run: about 10 evaluations over the new length, not one every 2 steps
+    const evaluations = lines.filter((l) => l.eval).length;
+    assert.ok(evaluations <= 14, `expected the evaluation period to scale, got ${evaluations} evaluations`);
+    assert.equal(loadCheckpoint(join(dir, 'last.safetensors')).extra?.totalSteps, t.steps);
+  });
+
+  it('rejects a budget whose re-plan point is not inside it', () => {
+    assert.throws(() => tinyTrainer({ steps: 4, budget: { seconds: 1, replanAfter: 2 } }), /0 < replanAfter < seconds/);
+  });
+});
+
 describe('Trainer: SIGINT', () => {
   it('Ctrl-C sent to a training child process leaves a loadable checkpoint and a clean exit', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'attune-sigint-'));

@@ -14,7 +14,7 @@ import { AdamW } from '../../optim/adamw.js';
 import { parameterGroups } from '../../optim/groups.js';
 import { warmupCosine } from '../../optim/schedule.js';
 import { tidy } from '../../tensor/scope.js';
-import { stepsForBudget } from '../../train/budget.js';
+import { stepsForBudget, timeBudget } from '../../train/budget.js';
 import { disposeCheckpoint, loadCheckpoint } from '../../train/checkpoint.js';
 import type { ProgressMode } from '../../train/progress.js';
 import { type FitResult, Trainer } from '../../train/trainer.js';
@@ -105,6 +105,7 @@ export async function trainImageClassifier(options: ImageTrainOptions = {}): Pro
     (options.epochs !== undefined
       ? Math.max(1, Math.round(options.epochs * data.batchesPerEpoch))
       : imageStepsForBudget(model, train, batchSize, (options.minutes ?? 10) * 60));
+  const warmupSteps = Math.max(1, Math.round(warmup * steps));
   const evaluations = options.evaluations ?? 10;
   let hookError: unknown = null;
   const evaluate = () => {
@@ -126,7 +127,9 @@ export async function trainImageClassifier(options: ImageTrainOptions = {}): Pro
     data,
     loss: (batch) => crossEntropy(model.forward(batch.images), batch.labels),
     steps,
-    schedule: warmupCosine(Math.max(1, Math.round(warmup * steps)), steps + 1, 0.01),
+    // a budget may re-plan the horizon; the warm-up keeps its first length
+    scheduleFor: (n) => warmupCosine(warmupSteps, Math.max(n, warmupSteps) + 1, 0.01),
+    budget: timeBudget(options.minutes ?? 10, savedSteps === undefined && options.epochs === undefined),
     clipGradNorm: 1,
     evaluate: validation > 0 ? evaluate : undefined,
     evalEvery: validation > 0 ? Math.max(1, Math.floor(steps / evaluations)) : undefined,

@@ -18,7 +18,7 @@ import { AdamW } from '../../optim/adamw.js';
 import { parameterGroups } from '../../optim/groups.js';
 import { warmupCosine } from '../../optim/schedule.js';
 import { tidy } from '../../tensor/scope.js';
-import { stepsForBudget } from '../../train/budget.js';
+import { stepsForBudget, timeBudget } from '../../train/budget.js';
 import { disposeCheckpoint, loadCheckpoint } from '../../train/checkpoint.js';
 import type { ProgressMode } from '../../train/progress.js';
 import { type FitResult, Trainer } from '../../train/trainer.js';
@@ -170,6 +170,7 @@ export async function trainSeq2Seq(task: Seq2SeqTask, options: Seq2SeqTrainOptio
     (options.epochs !== undefined
       ? Math.max(1, Math.round(options.epochs * data.batchesPerEpoch))
       : seq2seqStepsForBudget(model, data, (options.minutes ?? 10) * 60, labelSmoothing));
+  const warmupSteps = Math.max(1, Math.round(warmup * steps));
   const evalPairs = options.valid.slice(0, options.evalSentences ?? 200);
   const evaluations = options.evaluations ?? 10;
   const evaluate =
@@ -216,7 +217,9 @@ export async function trainSeq2Seq(task: Seq2SeqTask, options: Seq2SeqTrainOptio
       return seq2seqLoss(model, batch, labelSmoothing);
     },
     steps,
-    schedule: warmupCosine(Math.max(1, Math.round(warmup * steps)), steps + 1, 0.02),
+    // a budget may re-plan the horizon; the warm-up keeps its first length
+    scheduleFor: (n) => warmupCosine(warmupSteps, Math.max(n, warmupSteps) + 1, 0.02),
+    budget: timeBudget(options.minutes ?? 10, savedSteps === undefined && options.steps === undefined && options.epochs === undefined),
     clipGradNorm: 1,
     evaluate,
     evalEvery: evaluate ? Math.max(1, Math.floor(steps / evaluations)) : undefined,
