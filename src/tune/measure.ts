@@ -5,9 +5,20 @@
 import type { Module } from '../nn/module.js';
 import { getHeap } from '../tensor/tensor.js';
 
-/** Median wall time of fn over `runs` calls after `warmup` calls, ms. */
+/**
+ * Warm-up: at least `calls` calls and WARMUP_SECONDS of them. V8 optimises the JS around
+ * the kernels only after many calls, and a fresh worker's first design measured 3–4× slow
+ * after three calls (1 ms inferences).
+ */
+const WARMUP_SECONDS = 0.3;
+function warmUp(fns: readonly (() => void)[], calls: number): void {
+  const t0 = performance.now();
+  for (let i = 0; i < calls || performance.now() - t0 < WARMUP_SECONDS * 1000; i++) for (const fn of fns) fn();
+}
+
+/** Median wall time of fn over `runs` calls after a warm-up of at least `warmup` calls, ms. */
 export function medianMs(fn: () => void, runs = 15, warmup = 3): number {
-  for (let i = 0; i < warmup; i++) fn();
+  warmUp([fn], warmup);
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
@@ -39,7 +50,7 @@ export function attentionParameters(model: Module): number {
  * warm-up), so a change in background load affects every fn alike: for comparing designs.
  */
 export function interleavedMedianMs(fns: readonly (() => void)[], rounds = 21, warmup = 3): number[] {
-  for (let i = 0; i < warmup; i++) for (const fn of fns) fn();
+  warmUp(fns, warmup);
   const times = fns.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {
     fns.forEach((fn, i) => {
