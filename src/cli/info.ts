@@ -1,3 +1,4 @@
+import { autotuneConfig, loadedCache } from '../autotune/index.js';
 import { getBackend, listBackends } from '../backend/backend.js';
 import { NativeBackend } from '../backend/native/index.js';
 import { nativeError, wasmError } from '../backend/setup.js';
@@ -17,4 +18,7 @@ export function printInfo(): void {
   if (error) console.log(`wasm:      not loaded: ${error.message}`);
   console.log(`threads:   ${backend.threads}`);
   console.log(`heap:      ${formatBytes(heap.stats.heapBytes)}${heap.shared ? ', shared' : ''}`);
+  const { mode, cachePath } = autotuneConfig();
+  const entries = mode === 'off' ? 0 : Object.values(loadedCache().entries).filter((e) => e.backend === backend.name).length;
+  console.log(`autotune:  ${mode} (ATTUNE_AUTOTUNE), cache ${cachePath}${mode === 'off' ? '' : `: ${entries} entries for ${backend.name}`}`);
 }

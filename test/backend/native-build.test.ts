@@ -33,11 +33,12 @@ describe('native build and fallback', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', main, 'info'], {
       cwd: root,
       encoding: 'utf8',
-      env: { ...process.env, ATTUNE_NATIVE: '0' },
+      env: { ...process.env, ATTUNE_NATIVE: '0', ATTUNE_AUTOTUNE: 'off' },
     });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^backend: +wasm /m);
     assert.match(r.stdout, /^native: +not loaded: disabled by ATTUNE_NATIVE=0$/m);
+    assert.match(r.stdout, /^autotune: +off \(ATTUNE_AUTOTUNE\), cache /m);
   });
 
   it("setBackend('native') names the reason when the addon cannot load", () => {
