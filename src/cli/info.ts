@@ -20,5 +20,7 @@ export function printInfo(): void {
   console.log(`heap:      ${formatBytes(heap.stats.heapBytes)}${heap.shared ? ', shared' : ''}`);
   const { mode, cachePath } = autotuneConfig();
   const entries = mode === 'off' ? 0 : Object.values(loadedCache().entries).filter((e) => e.backend === backend.name).length;
-  console.log(`autotune:  ${mode} (ATTUNE_AUTOTUNE), cache ${cachePath}${mode === 'off' ? '' : `: ${entries} entries for ${backend.name}`}`);
+  console.log(
+    `autotune:  ${mode} (ATTUNE_AUTOTUNE), cache ${cachePath}${mode === 'off' ? '' : `: ${entries} entries for ${backend.name}`}`,
+  );
 }
