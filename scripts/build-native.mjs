@@ -1,5 +1,7 @@
 // Builds the native kernels (native/*.cc) into native/build/attune.node: an
-// N-API addon compiled with this machine's C++ compiler ($CXX, default c++)
+// N-API addon compiled with this machine's C++ compiler ($ATTUNE_CXX, else
+// $CXX, else c++; ATTUNE_CXX hides or swaps it for these kernels alone, while
+// dependencies built from source, better-sqlite3, keep $CXX)
 // against the Node headers installed beside node (nothing is downloaded).
 // The ISA-specific sources are compiled twice, with AVX-512 and with AVX2 +
 // FMA flags; the addon picks one by CPU features when it loads. When there is
@@ -17,7 +19,8 @@ const out = process.env.ATTUNE_NATIVE_BUILD_DIR || 'native/build';
 const addon = join(out, 'attune.node');
 const errorFile = join(out, 'error.txt');
 const stampFile = join(out, 'stamp');
-const cxx = process.env.CXX || 'c++';
+const cxxVariable = process.env.ATTUNE_CXX ? 'ATTUNE_CXX' : 'CXX';
+const cxx = process.env.ATTUNE_CXX || process.env.CXX || 'c++';
 const nodeInclude = join(dirname(dirname(process.execPath)), 'include', 'node');
 
 /** Compiled once per ISA, each with its own flags. */
@@ -96,12 +99,12 @@ function run(args) {
     child.stderr.on('data', (d) => {
       stderr += d;
     });
-    child.on('error', (e) => resolve(`no C++ compiler '${cxx}' (set CXX): ${e.message}`));
+    child.on('error', (e) => resolve(`no C++ compiler '${cxx}' (set ATTUNE_CXX or CXX): ${e.message}`));
     child.on('close', (code) =>
       resolve(
         code === 0
           ? null
-          : `the C++ compiler '${cxx}' (CXX) exited with ${code}${stderr.trim() ? `: ${stderr.trim().slice(0, 2000)}` : ''}`,
+          : `the C++ compiler '${cxx}' (${cxxVariable}) exited with ${code}${stderr.trim() ? `: ${stderr.trim().slice(0, 2000)}` : ''}`,
       ),
     );
   });

@@ -29,6 +29,18 @@ describe('native build and fallback', () => {
     assert.match(readFileSync(join(dir, 'error.txt'), 'utf8'), /exited with 1/);
   });
 
+  it('ATTUNE_CXX hides the compiler from the native kernels alone (dependencies keep CXX)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attune-native-build-'));
+    const r = spawnSync(process.execPath, ['scripts/build-native.mjs'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, CXX: 'c++', ATTUNE_CXX: 'false', ATTUNE_NATIVE_BUILD_DIR: dir },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /native kernels not built \(the C\+\+ compiler 'false' \(ATTUNE_CXX\) exited with 1\)/);
+    assert.equal(existsSync(join(dir, 'attune.node')), false);
+  });
+
   it('where native does not load, wasm is the default and `attune info` gives the reason', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', main, 'info'], {
       cwd: root,
