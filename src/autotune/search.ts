@@ -3,12 +3,17 @@
 //
 // - exhaustive: every combination, each with the full timing protocol (the
 //   yardstick the benchmark compares against);
-// - coordinateDescent: from the defaults, sweep one setting at a time with
-//   the others fixed, keep the best, and repeat until a pass changes nothing
-//   (or maxPasses): the number of candidates grows with the sum of the
-//   settings' choices, not their product. Candidates are raced: one sample
-//   first, and only one within `raceMargin` of the best so far gets the rest
-//   (successive halving with one rung), so clearly bad tiles cost one call.
+// - coordinateDescent: from the defaults, one setting at a time with the
+//   others fixed: a line search over its ordered values (step to the next
+//   smaller value while that is faster, else to the next larger while that
+//   is), keep the best, and repeat until a pass changes nothing (or
+//   maxPasses). Tile sizes and thread counts cost a smooth, mostly unimodal
+//   function of each setting, so the walk stops after a step or two instead
+//   of timing every value: the number of candidates grows with the distance
+//   from the defaults to the optimum, not with the space. Candidates are
+//   raced: one sample first, and only one within `raceMargin` of the best so
+//   far gets the rest (successive halving with one rung), so clearly bad
+//   tiles cost one call.
 // Both stop early at the time budget and return the best seen.
 
 import type { Settings, SettingsSpace } from '../backend/settings.js';
@@ -129,15 +134,20 @@ export function coordinateDescent(
     return t;
   };
   timed(origin, false);
+  /** Walks `name`'s values from the best's in direction `step` while each is faster; whether it moved. */
+  const walk = (name: string, step: -1 | 1): boolean => {
+    const values = space[name];
+    let moved = false;
+    for (let i = values.indexOf(tally.best[name]) + step; i >= 0 && i < values.length && !tally.overBudget(); i += step) {
+      const best = tally.seconds;
+      if (!(timed({ ...tally.best, [name]: values[i] }, true) < best)) break;
+      moved = true;
+    }
+    return moved;
+  };
   for (let pass = 0; pass < options.maxPasses && !tally.overBudget(); pass++) {
     const before = candidateId(tally.best);
-    for (const name of names) {
-      const center = tally.best;
-      for (const value of space[name]) {
-        if (tally.overBudget()) break;
-        if (value !== center[name]) timed({ ...center, [name]: value }, true);
-      }
-    }
+    for (const name of names) if (!walk(name, -1)) walk(name, 1);
     if (candidateId(tally.best) === before) break;
   }
   return tally.result();

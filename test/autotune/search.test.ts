@@ -43,8 +43,16 @@ describe('autotune search', () => {
     );
   });
 
+  it('walks each setting only while it improves: a minimum at the defaults costs one neighbour per side', () => {
+    const cost = separable(4, 64, 1);
+    const sampler = (s: Settings, n: number) => new Array(n).fill(cost(s));
+    const r = coordinateDescent(space, { a: 4, b: 64, c: 1 }, sampler, options);
+    assert.deepEqual(r.best, { a: 4, b: 64, c: 1 });
+    assert.equal(r.evaluations, 1 + 2 + 2 + 2, 'the origin and both neighbours of each setting');
+  });
+
   it('racing takes one sample of a candidate slower than best × raceMargin, all samples of the others', () => {
-    const cost = separable(1, 16, 0);
+    const cost = separable(4, 16, 0);
     const taken = new Map<string, number>();
     const sampler = (s: Settings, n: number) => {
       const id = JSON.stringify(s);
@@ -52,9 +60,9 @@ describe('autotune search', () => {
       return new Array(n).fill(cost(s));
     };
     const r = coordinateDescent(space, { a: 1, b: 16, c: 0 }, sampler, options);
-    assert.deepEqual(r.best, { a: 1, b: 16, c: 0 });
-    assert.equal(taken.get(JSON.stringify({ a: 1, b: 16, c: 0 })), 3);
-    assert.equal(taken.get(JSON.stringify({ a: 16, b: 16, c: 0 })), 1, 'a far worse candidate costs one sample');
+    assert.deepEqual(r.best, { a: 4, b: 16, c: 0 });
+    assert.equal(taken.get(JSON.stringify({ a: 4, b: 16, c: 0 })), 3);
+    assert.equal(taken.get(JSON.stringify({ a: 4, b: 32, c: 0 })), 1, 'a far worse candidate costs one sample');
     assert.ok(r.samples < r.evaluations * options.repeats);
   });
 
