@@ -17,7 +17,7 @@ describe('native build and fallback', () => {
     const r = spawnSync(process.execPath, ['scripts/build-native.mjs'], {
       cwd: root,
       encoding: 'utf8',
-      env: { ...process.env, CXX: 'false', ATTUNE_NATIVE_BUILD_DIR: dir },
+      env: { ...process.env, CXX: 'false', ATTUNE_CXX: '', ATTUNE_NATIVE_BUILD_DIR: dir },
     });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim().split('\n').length, 1, r.stdout);
