@@ -7,7 +7,8 @@
 //   2. the autotuner searches the same space (coordinate descent with racing)
 //      and confirms its pick against the defaults;
 //   3. the defaults, the sweep's best and the autotuner's pick are timed again,
-//      interleaved, `--final` samples each (so drift hits all three alike).
+//      interleaved, `--final` samples each (so drift hits all three alike);
+//      two of them with the same settings share their samples.
 // Reported per shape and as geometric means: the autotuned speed as a
 // fraction of the sweep's best (target ≥ 97%), the search time as a fraction
 // of the sweep's (target ≤ 1/10), the autotuned speed over the defaults'
@@ -69,6 +70,12 @@ interface Row {
 }
 
 const ms = (s: number) => (s * 1e3).toFixed(3);
+const settingsId = (s: Settings) =>
+  JSON.stringify(
+    Object.keys(s)
+      .sort()
+      .map((k) => [k, s[k]]),
+  );
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const geomean = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
 
@@ -85,10 +92,17 @@ for (const spec of shapes) {
     const tuned = tuneWorkload(registry, backend.kernels, w, options('descent'));
     // the final word: the three settings, interleaved
     const sampler = makeSampler(registry, backend.kernels, w, timing);
-    const samples: Record<'defaults' | 'sweepBest' | 'autotuned', number[]> = { defaults: [], sweepBest: [], autotuned: [] };
+    // settings that are the same (the autotuner kept the defaults, or found the sweep's best) are
+    // one measurement: timing them apart would report noise as a speed-up or a slowdown
     const picks = { defaults, sweepBest: sweep.searchBest, autotuned: tuned.settings };
-    for (let r = 0; r < finalSamples; r++)
-      for (const [name, s] of Object.entries(picks)) samples[name as keyof typeof picks].push(...sampler(s, 1));
+    const distinct = new Map<string, { settings: Settings; samples: number[] }>();
+    for (const s of Object.values(picks)) distinct.set(settingsId(s), { settings: s, samples: [] });
+    for (let r = 0; r < finalSamples; r++) for (const d of distinct.values()) d.samples.push(...sampler(d.settings, 1));
+    const samples = {
+      defaults: distinct.get(settingsId(defaults))!.samples,
+      sweepBest: distinct.get(settingsId(sweep.searchBest))!.samples,
+      autotuned: distinct.get(settingsId(tuned.settings))!.samples,
+    };
     const row: Row = {
       shape: w.label,
       kernel: w.kernel,

@@ -19,8 +19,8 @@
 import type { Settings, SettingsSpace } from '../backend/settings.js';
 import { type Statistic, summarize } from './timing.js';
 
-/** Samples of seconds per call for a candidate: `samples` of them. */
-export type Sampler = (settings: Settings, samples: number) => number[];
+/** Samples of seconds per call for a candidate: `samples` of them (`probe`: a raced first sample, which may be timed more cheaply). */
+export type Sampler = (settings: Settings, samples: number, probe?: boolean) => number[];
 
 export interface SearchOptions {
   /** Samples of a fully timed candidate. */
@@ -85,7 +85,7 @@ class Tally {
   /** Times a candidate (raced against the best so far when `race`); returns its time (median by default) or +∞ if dropped. */
   time(s: Settings, race: boolean): number {
     this.evaluations++;
-    let xs = this.sampler(s, 1);
+    let xs = this.sampler(s, 1, race);
     this.samples++;
     if (race && xs[0] > this.seconds * this.options.raceMargin) return Number.POSITIVE_INFINITY;
     const more = this.options.repeats - 1;

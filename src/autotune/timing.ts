@@ -32,12 +32,16 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-/** Calls per sample so that one sample lasts ≥ minSampleSeconds (from one timed call). */
-export function callsPerSample(run: () => void, minSampleSeconds: number): number {
+/** Calls per sample so that one sample lasts ≥ minSampleSeconds, from the seconds one call took. */
+export function callsPerSample(oneCallSeconds: number, minSampleSeconds: number): number {
+  return Math.max(1, Math.min(10_000, Math.ceil(minSampleSeconds / Math.max(oneCallSeconds, 1e-7))));
+}
+
+/** Seconds one call of `run` takes (a single timed call). */
+export function timeOneCall(run: () => void): number {
   const t0 = now();
   run();
-  const one = Math.max(now() - t0, 1e-7);
-  return Math.max(1, Math.min(10_000, Math.ceil(minSampleSeconds / one)));
+  return now() - t0;
 }
 
 /** Seconds per call of each of `repeats` samples (`calls` calls each). */
@@ -54,5 +58,5 @@ export function sample(run: () => void, calls: number, repeats: number): number[
 /** Median seconds per call of `run`. */
 export function measure(run: () => void, options: TimingOptions = defaultTiming): number {
   for (let i = 0; i < options.warmup; i++) run();
-  return median(sample(run, callsPerSample(run, options.minSampleSeconds), options.repeats));
+  return median(sample(run, callsPerSample(timeOneCall(run), options.minSampleSeconds), options.repeats));
 }

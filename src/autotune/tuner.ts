@@ -8,7 +8,7 @@ import type { KernelTable } from '../backend/kernels.js';
 import type { KernelSettings, Settings } from '../backend/settings.js';
 import type { CacheEntry } from './cache.js';
 import { coordinateDescent, defaultSearch, exhaustive, type SearchOptions } from './search.js';
-import { callsPerSample, defaultTiming, type Statistic, sample, summarize, type TimingOptions } from './timing.js';
+import { callsPerSample, defaultTiming, type Statistic, sample, summarize, type TimingOptions, timeOneCall } from './timing.js';
 import type { Workload } from './workloads.js';
 
 export interface TuneOptions {
@@ -31,18 +31,25 @@ export interface TuneResult extends CacheEntry {
   accepted: boolean;
 }
 
-/** Times workload `w` on `kernels` under any settings of `registry` (warm-up and calibration once per candidate). */
+/**
+ * Times workload `w` on `kernels` under any settings of `registry` (warm-up and calibration
+ * once per candidate). A probe — the first sample of a raced candidate — is cheaper: one
+ * warm-up call, and the calibration call itself is the sample when it already lasts
+ * minSampleSeconds (long kernels), so a candidate the race drops costs two calls, not four.
+ */
 export function makeSampler(registry: KernelSettings, kernels: Partial<KernelTable>, w: Workload, timing: TimingOptions) {
   const calls = new Map<string, number>();
   const run = () => w.run(kernels);
-  return (settings: Settings, samples: number): number[] =>
+  return (settings: Settings, samples: number, probe = false): number[] =>
     registry.withSettings(w.kernel, settings, () => {
       const id = JSON.stringify(settings);
       let n = calls.get(id);
       if (n === undefined) {
-        for (let i = 0; i < timing.warmup; i++) run();
-        n = callsPerSample(run, timing.minSampleSeconds);
+        for (let i = 0; i < (probe ? Math.min(1, timing.warmup) : timing.warmup); i++) run();
+        const one = timeOneCall(run);
+        n = callsPerSample(one, timing.minSampleSeconds);
         calls.set(id, n);
+        if (probe && n === 1 && samples === 1) return [one];
       }
       return sample(run, n, samples);
     });

@@ -66,6 +66,20 @@ describe('autotune search', () => {
     assert.ok(r.samples < r.evaluations * options.repeats);
   });
 
+  it('asks for a probe (the cheaper first sample) only for raced candidates, never in the sweep', () => {
+    const cost = separable(4, 64, 1);
+    const probes: boolean[] = [];
+    const sampler = (s: Settings, n: number, probe = false) => {
+      probes.push(probe);
+      return new Array(n).fill(cost(s));
+    };
+    exhaustive(space, sampler, options);
+    assert.ok(probes.every((p) => !p));
+    probes.length = 0;
+    const r = coordinateDescent(space, { a: 4, b: 64, c: 1 }, sampler, options);
+    assert.equal(probes.filter((p) => p).length, r.evaluations - 1, 'every candidate but the origin is raced');
+  });
+
   it('a search stops at its time budget and keeps the best it saw', () => {
     const slow = (s: Settings, n: number) => {
       const until = performance.now() + 5;
