@@ -92,7 +92,7 @@ export class Trainer<B> {
   private itemsInLastStep = 0;
   private readonly metrics: MetricsLog;
   /** The run's length, evaluation and checkpoint periods, and schedule: options.* until a budget re-plans them. */
-  private plan: { steps: number; evalEvery?: number; checkpointEvery?: number; schedule?: LrSchedule };
+  private plan: { steps: number; evalEvery?: number; checkpointEvery?: number; schedule?: LrSchedule; origin: number };
 
   constructor(readonly options: TrainerOptions<B>) {
     const { steps, accumulate = 1, evalEvery, checkpointEvery, budget } = options;
@@ -103,7 +103,7 @@ export class Trainer<B> {
       throw new Error(`Trainer: budget needs 0 < replanAfter < seconds, got ${JSON.stringify(budget)}`);
     }
     this.metrics = new MetricsLog(options.outDir ? join(options.outDir, 'metrics.jsonl') : null);
-    this.plan = { steps, evalEvery, checkpointEvery, schedule: options.scheduleFor?.(steps) ?? options.schedule };
+    this.plan = { steps, evalEvery, checkpointEvery, schedule: options.scheduleFor?.(steps) ?? options.schedule, origin: 0 };
   }
 
   /** Updates the run is planned for (options.steps, or what a budget re-planned). */
@@ -215,8 +215,8 @@ export class Trainer<B> {
         progress.update(this.step, { loss: lastLoss, lr: o.optimizer.lr, throughput: rate });
         this.metrics.write({ step: this.step, loss: lastLoss, lr: o.optimizer.lr, [`${o.unit ?? 'items'}PerSecond`]: rate });
         const { evalEvery, checkpointEvery } = this.plan;
-        if (evalEvery && this.step % evalEvery === 0) lastEval = this.runEval(progress);
-        if (checkpointEvery && this.step % checkpointEvery === 0) this.saveLast();
+        if (this.due(evalEvery)) lastEval = this.runEval(progress);
+        if (this.due(checkpointEvery)) this.saveLast();
         const elapsed = (performance.now() - started) / 1000;
         // the pace includes one evaluation when there are any: they are a share of every stretch of the run
         if (!replanned && o.budget && elapsed >= o.budget.replanAfter && (!evalEvery || this.step - firstStep >= evalEvery)) {
@@ -228,8 +228,7 @@ export class Trainer<B> {
         else if (o.maxSeconds !== undefined && (performance.now() - started) / 1000 >= o.maxSeconds) stoppedBy = 'time';
         if (stoppedBy !== 'steps') break;
       }
-      const { evalEvery } = this.plan;
-      if (o.evaluate && (lastEval === null || !evalEvery || this.step % evalEvery !== 0) && stoppedBy !== 'signal') {
+      if (o.evaluate && (lastEval === null || !this.due(this.plan.evalEvery)) && stoppedBy !== 'signal') {
         lastEval = this.runEval(progress);
       }
       this.saveLast();
@@ -262,7 +261,14 @@ export class Trainer<B> {
       evalEvery: scaled(evalEvery),
       checkpointEvery: scaled(checkpointEvery),
       schedule: this.options.scheduleFor?.(steps) ?? this.plan.schedule,
+      // the periods count from here, so a re-plan right after an evaluation does not bring another one a few steps later
+      origin: this.step,
     };
+  }
+
+  /** Whether a period of `every` updates (counted from the plan's origin) ends at this step. */
+  private due(every: number | undefined): boolean {
+    return every !== undefined && (this.step - this.plan.origin) % every === 0;
   }
 
   private runEval(progress: Progress): Record<string, number> | null {

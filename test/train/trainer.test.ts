@@ -135,6 +135,8 @@ describe('Trainer: time budget', () => {
     const replan = lines.find((l) => l.event === 'replan');
     assert.equal(replan.before, 4);
     assert.ok(replan.step >= 2, 'waits for the first evaluation');
+    const next = lines.find((l) => l.eval && l.step > replan.step);
+    assert.ok(!next || next.step - replan.step >= 10, `the new period counts from the re-plan: next evaluation at ${next?.step}`);
     // the periods scale with the run: about 10 evaluations over the new length, not one every 2 steps
     const evaluations = lines.filter((l) => l.eval).length;
     assert.ok(evaluations <= 14, `expected the evaluation period to scale, got ${evaluations} evaluations`);
