@@ -2,7 +2,7 @@
 // task's default one — equal or better quality with ≥ 1.5× lower latency or ≥ 2× fewer
 // attention parameters? Run it with the machine to itself:
 //   npm run bench -- tune-real [--task image] [--trials 30] [--minutes 0.75] [--workers 2] [--sampler tpe|nsga2]
-//                              [--confirm-seeds 3] [--tolerance 0.003] [--train-limit N] [--study name] [--storage url]
+//                              [--confirm-seeds 3] [--tolerance 0.003] [--seed 1] [--train-limit N] [--study name] [--storage url]
 // 1. `attune tune <task>` (the library call) with objectives quality, latency, attentionParams:
 //    multi-objective TPE (NSGA-II's first generations are random: at 20–30 trials it had
 //    barely started), median pruner, the default design enqueued as trial 0.
@@ -37,6 +37,7 @@ if (sampler !== 'tpe' && sampler !== 'nsga2') throw new Error(`--sampler: expect
 const minutes = Number(flag('--minutes', '0.75'));
 const workers = Number(flag('--workers', '2'));
 const confirmSeeds = Number(flag('--confirm-seeds', '3'));
+const seed = Number(flag('--seed', '1'));
 // screening only: a design within this much of the default's quality in the study's single run
 // may be the candidate; the verdict needs its mean over the seeds to be no worse than the default's
 const tolerance = Number(flag('--tolerance', task === 'image' ? '0.003' : '0.2'));
@@ -70,7 +71,7 @@ console.log(
 const t0 = performance.now();
 const { study } = await runTuneTask({
   ...base,
-  seed: 1,
+  seed,
   storage,
   studyName,
   trials,
