@@ -11,14 +11,20 @@ import { describe, it } from 'node:test';
 const root = new URL('../..', import.meta.url).pathname;
 const main = join(root, 'src/cli/main.ts');
 
+/** Runs the native build into a fresh directory with these compiler variables. */
+function buildWith(compilers: { CXX: string; ATTUNE_CXX: string }) {
+  const dir = mkdtempSync(join(tmpdir(), 'attune-native-build-'));
+  const r = spawnSync(process.execPath, ['scripts/build-native.mjs'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ...compilers, ATTUNE_NATIVE_BUILD_DIR: dir },
+  });
+  return { dir, ...r };
+}
+
 describe('native build and fallback', () => {
   it('with the compiler hidden (CXX=false) the build says so in one line, exits 0 and records why', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'attune-native-build-'));
-    const r = spawnSync(process.execPath, ['scripts/build-native.mjs'], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, CXX: 'false', ATTUNE_CXX: '', ATTUNE_NATIVE_BUILD_DIR: dir },
-    });
+    const { dir, ...r } = buildWith({ CXX: 'false', ATTUNE_CXX: '' });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim().split('\n').length, 1, r.stdout);
     assert.match(
@@ -30,12 +36,7 @@ describe('native build and fallback', () => {
   });
 
   it('ATTUNE_CXX hides the compiler from the native kernels alone (dependencies keep CXX)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'attune-native-build-'));
-    const r = spawnSync(process.execPath, ['scripts/build-native.mjs'], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, CXX: 'c++', ATTUNE_CXX: 'false', ATTUNE_NATIVE_BUILD_DIR: dir },
-    });
+    const { dir, ...r } = buildWith({ CXX: 'c++', ATTUNE_CXX: 'false' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /native kernels not built \(the C\+\+ compiler 'false' \(ATTUNE_CXX\) exited with 1\)/);
     assert.equal(existsSync(join(dir, 'attune.node')), false);
