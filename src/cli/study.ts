@@ -18,7 +18,9 @@ function describeTrial(t: FrozenTrial): string {
     .join(' ');
   const c = t.systemAttrs.constraints;
   const cons = Array.isArray(c) ? `  constraints [${c.map((x) => fmt(x as number)).join(', ')}]` : '';
-  return `#${t.number}  ${t.state}  values [${(t.values ?? []).map(fmt).join(', ')}]  ${params}${cons}`;
+  const why = t.systemAttrs.fail_reason ?? t.systemAttrs.prune_reason;
+  const reason = typeof why === 'string' ? `  (${why})` : '';
+  return `#${t.number}  ${t.state}  values [${(t.values ?? []).map(fmt).join(', ')}]  ${params}${cons}${reason}`;
 }
 
 async function withStudy(name: string, storage: string, fn: (s: Study) => void | Promise<void>): Promise<void> {

@@ -65,3 +65,13 @@ export function constraintsFunc(constraints: readonly Constraint[]): Constraints
     });
   };
 }
+
+/** The constraints among `constraints` whose metric `metrics` holds and breaks, as text ("latency<=5 (got 6.2)"). */
+export function brokenConstraints(constraints: readonly Constraint[], metrics: Record<string, number>): string[] {
+  return constraints
+    .filter((c) => {
+      const v = metrics[c.metric];
+      return typeof v === 'number' && (c.op === '<=' ? v > c.bound : v < c.bound);
+    })
+    .map((c) => `${c.metric}${c.op}${c.bound} (got ${Number(metrics[c.metric]!.toPrecision(4))})`);
+}

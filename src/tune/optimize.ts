@@ -61,7 +61,10 @@ export async function runTrial(
   try {
     result = await objective(trial);
   } catch (e) {
-    if (e instanceof TrialPruned) return study.tell(trial, 'pruned');
+    if (e instanceof TrialPruned) {
+      trial.setSystemAttr('prune_reason', e.message);
+      return study.tell(trial, 'pruned');
+    }
     trial.setSystemAttr('fail_reason', e instanceof Error ? e.message : String(e));
     const frozen = await study.tell(trial, 'failed');
     if ((options.catch ?? []).some((cls) => e instanceof cls)) return frozen;

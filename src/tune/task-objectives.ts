@@ -32,7 +32,7 @@ import { loadTranslationData, translationTask } from '../tasks/translation/task.
 import { tidy } from '../tensor/scope.js';
 import type { ParamValue } from './distributions.js';
 import { attentionParameters, medianMs, peakBytes } from './measure.js';
-import { type Constraint, constraintsFunc, METRICS_ATTR } from './objectives.js';
+import { brokenConstraints, type Constraint, constraintsFunc, METRICS_ATTR } from './objectives.js';
 import { SuccessiveHalvingPruner } from './pruners/asha.js';
 import type { Pruner } from './pruners/base.js';
 import { HyperbandPruner } from './pruners/hyperband.js';
@@ -151,9 +151,14 @@ function imageModelOptions(d: AttentionDesign) {
   };
 }
 
-async function imageTrial(trial: Trial, d: AttentionDesign, o: TuneTaskOptions, outDir: string | undefined): Promise<Metrics> {
+async function imageTrial(
+  trial: Trial,
+  d: AttentionDesign,
+  costs: Metrics,
+  o: TuneTaskOptions,
+  outDir: string | undefined,
+): Promise<Metrics> {
   const model = imageModelOptions(d);
-  const costs = measureCosts(imageProbe(d, o));
   const hook = pruningHook(trial, 'accuracy', o.objectives, costs);
   const trainLimit = o.trainLimit ?? (o.quick ? 3000 : undefined);
   const used = Math.min(trainLimit ?? Number.POSITIVE_INFINITY, trainingImages());
@@ -271,13 +276,13 @@ async function seq2seqTrial(
   trial: Trial,
   d: AttentionDesign,
   params: Record<string, unknown>,
+  costs: Metrics,
   o: TuneTaskOptions,
   task: Seq2SeqTask,
   outDir: string | undefined,
 ): Promise<Metrics> {
   const { data, valid, tokenizer } = textData(o, task);
   const model = seq2seqModelOptions(d, params);
-  const costs = measureCosts(seq2seqProbe(model, o, task));
   const hook = pruningHook(trial, task.metric, o.objectives, costs);
   const r = await trainSeq2Seq(task, {
     train: data.train,
@@ -341,16 +346,24 @@ export async function taskWorker(options: TuneTaskOptions, context: { workerInde
     const params = suggestSpace(trial, space);
     const outDir = options.checkpointDir ? trialCheckpointDir(options.checkpointDir, trial.number) : undefined;
     try {
+      const costs = measureCosts(inferenceProbe(options, params));
+      // costs are known before training: a design that breaks a cost constraint is not trained
+      // (PRUNED without reports, which TPE ranks last); the default design always is, as the reference
+      const broken = brokenConstraints(options.constraints, costs);
+      if (broken.length > 0 && !trial.userAttrs.baseline) {
+        trial.setUserAttr(METRICS_ATTR, costs);
+        throw new TrialPruned(`not trained: breaks ${broken.join(', ')}`);
+      }
       let metrics: Metrics;
       if (options.task === 'image') {
         const d = imageDesign(params);
         trial.setUserAttr('design', d);
-        metrics = await imageTrial(trial, d, options, outDir);
+        metrics = await imageTrial(trial, d, costs, options, outDir);
       } else {
         const d = textDesign(params);
         trial.setUserAttr('design', d);
         const task = options.task === 'translation' ? translationTask : summarizationTask;
-        metrics = await seq2seqTrial(trial, d, params, options, task, outDir);
+        metrics = await seq2seqTrial(trial, d, params, costs, options, task, outDir);
       }
       trial.setUserAttr(METRICS_ATTR, metrics);
       if (outDir) {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { FrozenTrial } from '../../src/tune/frozen-trial.js';
-import { constraintsFunc, parseConstraint, parseObjectives } from '../../src/tune/objectives.js';
+import { brokenConstraints, constraintsFunc, parseConstraint, parseObjectives } from '../../src/tune/objectives.js';
 import { RandomSampler } from '../../src/tune/samplers/random.js';
 import { loadSearchSpace, parseSearchSpace, suggestSpace } from '../../src/tune/search-space.js';
 import { attentionDesign, PRESET_SPACES } from '../../src/tune/spaces/attention.js';
@@ -119,5 +119,19 @@ describe('objectives and constraints', () => {
       [2, 0.3],
     );
     assert.deepEqual(f(trial({})), [Number.MAX_VALUE, Number.MAX_VALUE]);
+  });
+
+  test('brokenConstraints names what the known metrics break, and skips metrics not measured yet', () => {
+    const cs = [
+      parseConstraint('latency<=5ms', metrics),
+      parseConstraint('params<=1k', metrics),
+      parseConstraint('accuracy>=0.8', metrics),
+    ];
+    assert.deepEqual(brokenConstraints(cs, { latency: 6.25, params: 1000 }), ['latency<=5 (got 6.25)']);
+    assert.deepEqual(brokenConstraints(cs, { latency: 5, params: 1000 }), []);
+    assert.deepEqual(brokenConstraints(cs, { latency: 1, params: 2000, accuracy: 0.5 }), [
+      'params<=1000 (got 2000)',
+      'accuracy>=0.8 (got 0.5)',
+    ]);
   });
 });

@@ -104,6 +104,33 @@ describe('attune tune objectives', () => {
     assert.match(html, /trial 0 \(value 0 [\d.]+\): “/);
   });
 
+  test('a design that breaks a cost constraint is not trained (PRUNED, its costs kept); the default design always is', async () => {
+    const options: TuneTaskOptions = {
+      task: 'image',
+      objectives: ['accuracy'],
+      constraints: [{ metric: 'attentionParams', op: '<=', bound: 100 }],
+      quick: true,
+      epochsPerTrial: 1,
+      trainLimit: 400,
+      seed: 1,
+      threads: 1,
+    };
+    const bundle = await taskWorker(options, { workerIndex: 0 });
+    const study = await createStudy({ name: 'cost-constraint', directions: ['maximize'], sampler: bundle.sampler });
+    await study.enqueueTrial(QUICK_DEFAULT_DESIGNS.image!, { userAttrs: { baseline: true } });
+    await study.enqueueTrial(QUICK_DEFAULT_DESIGNS.image!);
+    await study.optimize(bundle.objective, { nTrials: 2 });
+    const [reference, skipped] = study.trials;
+    assert.equal(reference!.state, 'COMPLETE', String(reference!.systemAttrs.fail_reason));
+    assert.equal(skipped!.state, 'PRUNED');
+    assert.equal(skipped!.intermediateValues.size, 0, 'no evaluation: it was not trained');
+    const m = skipped!.userAttrs.metrics as Record<string, number>;
+    assert.equal(m.accuracy, undefined);
+    assert.equal(m.attentionParams, (reference!.userAttrs.metrics as Record<string, number>).attentionParams);
+    assert.equal(skipped!.systemAttrs.prune_reason, `not trained: breaks attentionParams<=100 (got ${m.attentionParams})`);
+    await study.close();
+  });
+
   test('pruneTrialCheckpoints keeps the front and unfinished trials, removes the rest', () => {
     const root = join(dir, 'prune');
     const trial = (number: number, state: FrozenTrial['state']) => ({ number, state }) as FrozenTrial;
