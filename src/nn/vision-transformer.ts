@@ -28,6 +28,8 @@ export interface VisionTransformerConfig {
   depth: number;
   numHeads: number;
   numKvHeads?: number;
+  /** Width of one head (default dim / numHeads); the attention's inner width numHeads·headDim may differ from dim. */
+  headDim?: number;
   /** Feed-forward width = mlpRatio·dim (default 4). */
   mlpRatio?: number;
   dropout?: number;
@@ -92,6 +94,7 @@ export class VisionTransformer extends Module {
       dim,
       numHeads: config.numHeads,
       numKvHeads: config.numKvHeads,
+      headDim: config.headDim,
       ffnDim: Math.round((config.mlpRatio ?? 4) * dim),
       activation: config.activation,
       dropout: config.dropout,

@@ -146,6 +146,7 @@ function imageModelOptions(d: AttentionDesign) {
     depth: d.layers,
     numHeads: d.numHeads,
     numKvHeads: d.numKvHeads,
+    headDim: d.headDim,
     position: d.position as PositionKind,
     attentionDropout: d.attentionDropout,
   };
@@ -341,7 +342,15 @@ export async function taskWorker(options: TuneTaskOptions, context: { workerInde
       ? new RandomSampler({ seed })
       : kind === 'nsga2'
         ? new NSGAIISampler({ seed, populationSize: 8, constraintsFunc: cf })
-        : new TPESampler({ seed, nStartupTrials: 5, multivariate: true, group: true, constantLiar: true, constraintsFunc: cf });
+        : new TPESampler({
+            seed,
+            // Optuna's 10 random designs before TPE models them; a quick study (a dozen trials) starts after 5
+            nStartupTrials: options.quick ? 5 : 10,
+            multivariate: true,
+            group: true,
+            constantLiar: true,
+            constraintsFunc: cf,
+          });
   const objective = async (trial: Trial) => {
     const params = suggestSpace(trial, space);
     const outDir = options.checkpointDir ? trialCheckpointDir(options.checkpointDir, trial.number) : undefined;

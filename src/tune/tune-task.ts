@@ -17,14 +17,14 @@ const TEXT_QUICK = { width: 64, numHeads: 4, headDim: 16, ...MHA, position: 'sin
 
 /** The design each task trains by default (trial 0 of a new study): the task's own default model. */
 export const DEFAULT_DESIGNS: Record<string, Record<string, ParamValue>> = {
-  image: { numHeads: 4, headDim: 16, ...MHA, position: 'learned', layers: 4, lr: 0.002 },
+  image: { width: 64, numHeads: 4, headDim: 16, ...MHA, position: 'learned', layers: 4, lr: 0.002 },
   translation: TEXT_DEFAULT,
   summarization: TEXT_DEFAULT,
 };
 
 /** The same for the quick spaces (tiny widths). */
 export const QUICK_DEFAULT_DESIGNS: Record<string, Record<string, ParamValue>> = {
-  image: { numHeads: 4, headDim: 16, ...MHA, position: 'learned', layers: 2, lr: 0.002 },
+  image: { width: 64, numHeads: 4, headDim: 16, ...MHA, position: 'learned', layers: 2, lr: 0.002 },
   translation: TEXT_QUICK,
   summarization: TEXT_QUICK,
 };

@@ -10,10 +10,13 @@ function vitParams(
   tokens: number,
   cls: boolean,
   learned: boolean,
+  attention: { inner: number; kv: number } = { inner: c.dim, kv: c.dim },
 ): number {
   const { dim } = c;
+  const { inner, kv } = attention;
   const hidden = c.mlpRatio * dim;
-  const layer = 4 * (dim * dim + dim) + (dim * hidden + hidden + hidden * dim + dim) + 2 * 2 * dim;
+  const qkvo = dim * inner + inner + 2 * (dim * kv + kv) + inner * dim + dim;
+  const layer = qkvo + (dim * hidden + hidden + hidden * dim + dim) + 2 * 2 * dim;
   const patch = c.channels * c.patchSize ** 2 * dim + dim;
   return patch + (cls ? dim : 0) + (learned ? tokens * dim : 0) + c.depth * layer + 2 * dim + dim * c.numClasses + c.numClasses;
 }
@@ -54,6 +57,16 @@ describe('VisionTransformer', () => {
       });
     }
   }
+
+  it('headDim sets the attention width apart from dim (with shared K/V heads too)', () => {
+    const vit = new at.VisionTransformer({ ...config, headDim: 3, numKvHeads: 1, position: 'alibi' }, { seed: 2 });
+    assert.equal(vit.numParameters(), vitParams(config, 5, true, false, { inner: 2 * 3, kv: 3 }));
+    assert.deepEqual(vit.encoder.layers.at(0).attention.query.weight.shape, [6, 8]);
+    const { output, attention } = vit.forward(at.randn([3, 2, 8, 8], { seed: 3 }), { returnAttention: true });
+    assert.deepEqual(output.shape, [3, 3]);
+    assert.deepEqual(attention[0]!.shape, [3, 2, 5, 5]);
+    assert.throws(() => new at.VisionTransformer({ ...config, headDim: 3, position: 'rope' }), /rope' needs an even headDim, got 3/);
+  });
 
   it('the patch embedding equals a stride-p convolution with the same weights (hand-rolled)', () => {
     const vit = new at.VisionTransformer({ ...config, channels: 1, imageSize: 4, patchSize: 2, dim: 2 }, { seed: 4 });

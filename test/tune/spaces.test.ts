@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { MultiHeadAttention } from '../../src/nn/attention.js';
-import { createImageModel } from '../../src/tasks/image/model.js';
+import type { VisionTransformer } from '../../src/nn/vision-transformer.js';
 import { createSeq2SeqModel, seq2seqConfig } from '../../src/tasks/seq2seq/model.js';
 import { contains } from '../../src/tune/distributions.js';
 import { attentionParameters } from '../../src/tune/measure.js';
@@ -13,6 +13,7 @@ import { RandomSampler } from '../../src/tune/samplers/random.js';
 import { suggestSpace } from '../../src/tune/search-space.js';
 import { attentionDesign, PRESET_SPACES, QUICK_SPACES } from '../../src/tune/spaces/attention.js';
 import { createStudy } from '../../src/tune/study.js';
+import { inferenceProbe } from '../../src/tune/task-objectives.js';
 import { DEFAULT_DESIGNS, QUICK_DEFAULT_DESIGNS } from '../../src/tune/tune-task.js';
 
 const ATTENTION_KNOBS = ['numHeads', 'kvSharing', 'headDim', 'position', 'attentionDropout', 'layers', 'lr'];
@@ -25,7 +26,8 @@ describe('preset attention spaces', () => {
         [QUICK_SPACES[task]!, QUICK_DEFAULT_DESIGNS[task]!],
       ] as const) {
         for (const k of ATTENTION_KNOBS) assert.ok(k in space.params, `${space.name} lacks ${k}`);
-        if (task !== 'image') for (const k of ['width', 'window']) assert.ok(k in space.params, `${space.name} lacks ${k}`);
+        assert.ok('width' in space.params, `${space.name} lacks width`);
+        if (task !== 'image') assert.ok('window' in space.params, `${space.name} lacks window`);
         for (const [name, value] of Object.entries(design)) {
           const p = space.params[name];
           assert.ok(p, `${space.name}: the default's ${name} is not in the space`);
@@ -87,12 +89,15 @@ describe('preset attention spaces', () => {
     assert.ok(!('numKvHeads' in config) && !('window' in config) && !('headDim' in config));
   });
 
-  test('an image design builds a ViT with its heads, key/value heads and position', () => {
-    const d = attentionDesign({ numHeads: 4, headDim: 8, kvSharing: 'mqa', position: 'rope', layers: 2 });
-    const model = createImageModel({ dim: d.width, depth: d.layers, numHeads: d.numHeads, numKvHeads: d.numKvHeads, position: 'rope' });
+  test('an image design builds a ViT with its width, heads, head width, key/value heads and position', () => {
+    const params = { width: 64, numHeads: 4, headDim: 8, kvSharing: 'mqa', position: 'rope', layers: 2 };
+    const model = inferenceProbe({ task: 'image', objectives: [], constraints: [], seed: 1 }, params).model as VisionTransformer;
     const attention = model.encoder.layers.at(0).attention as MultiHeadAttention;
+    assert.deepEqual(attention.query.weight.shape, [32, 64], 'queries: 4 heads × 8 from width 64');
     assert.equal(attention.config.numKvHeads, 1);
     assert.equal(attention.config.position, 'rope');
+    // Q and O: 64 × 32 (+ biases), K and V: 64 × 8 (+ biases), per layer
+    assert.equal(attentionParameters(model), 2 * (64 * 32 + 32 + 2 * (64 * 8 + 8) + 32 * 64 + 64));
     model.dispose();
   });
 });

@@ -5,9 +5,9 @@
 // Text (translation, summarization): the model width and the attention's inner width
 // (numHeads × headDim) are separate knobs; `window` bounds self-attention to that many tokens on
 // each side (−1: unbounded; cross-attention always sees the whole source).
-// Image: the ViT's attention width is its model width (numHeads × headDim), and it takes no
-// window: its 16 patches (plus the class token) are a 2-D grid, where a 1-D band over the
-// row-major order would cut rows apart.
+// Image: the same two widths (the ViT's attention may be narrower or wider than its residual
+// stream, as `dim_head` in common ViT code), and no window: its 16 patches (plus the class
+// token) are a 2-D grid, where a 1-D band over the row-major order would cut rows apart.
 //
 // Each task has a `full` space (what `attune tune` searches) and a `quick` one of tiny widths,
 // for `attune tune --quick` (npm start): minutes on two cores.
@@ -52,6 +52,7 @@ function imageSpace(size: 'full' | 'quick'): SearchSpace {
   return {
     name: quick ? 'image-quick' : 'image',
     params: {
+      width: cat(quick ? [32, 64] : [32, 64, 128]),
       ...attentionParams(quick ? [1, 2, 4] : [1, 2, 4, 8], quick ? [4, 8, 16] : [8, 16, 32], [
         'learned',
         'sinusoidal',
@@ -84,7 +85,7 @@ export interface AttentionDesign {
   numHeads: number;
   numKvHeads: number;
   headDim: number;
-  /** the model width (the image task: numHeads × headDim) */
+  /** the model width (default numHeads × headDim) */
   width: number;
   position: string;
   /** −1: unbounded */
