@@ -17,14 +17,14 @@ const dir = mkdtempSync(join(tmpdir(), 'attune-space-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('search spaces', () => {
-  test('the image preset: kvGroup only under GQA; designs have numKvHeads dividing numHeads and width = heads × headDim', async () => {
+  test('the image preset: kvGroup only under GQA; designs have numKvHeads dividing numHeads and the sampled width', async () => {
     const study = await createStudy({ name: 's', sampler: new RandomSampler({ seed: 5 }) });
     await study.optimize(
       (t) => {
         const p = suggestSpace(t, PRESET_SPACES.image!);
         const d = attentionDesign(p);
         assert.equal(d.numHeads % d.numKvHeads, 0);
-        assert.equal(d.width, d.numHeads * d.headDim);
+        assert.equal(d.width, p.width);
         if (p.kvSharing === 'mqa') assert.equal(d.numKvHeads, 1);
         if (p.kvSharing === 'mha') assert.equal(d.numKvHeads, d.numHeads);
         return 0;
