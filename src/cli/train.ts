@@ -25,6 +25,7 @@ interface TrainImageFlags {
   depth?: string;
   heads?: string;
   kvHeads?: string;
+  headDim?: string;
   mlpRatio?: string;
   dropout?: string;
   position?: string;
@@ -59,6 +60,7 @@ export function registerTrainCommand(program: Command): Command {
       .option('--depth <n>', 'encoder layers (default 4)')
       .option('--heads <n>', 'attention heads (default 4)')
       .option('--kv-heads <n>', 'key/value heads: fewer than --heads is GQA, 1 is MQA')
+      .option('--head-dim <n>', 'width of one head (default --dim / --heads)')
       .option('--mlp-ratio <x>', 'feed-forward width / model width (default 2)')
       .option('--dropout <p>', 'dropout (default 0)')
       .option('--position <kind>', 'learned, sinusoidal, rope, alibi or none (default learned)')
@@ -83,6 +85,7 @@ function modelFlags(flags: TrainImageFlags): Partial<VisionTransformerConfig> {
     depth: int('--depth', flags.depth),
     numHeads: int('--heads', flags.heads),
     numKvHeads: int('--kv-heads', flags.kvHeads),
+    headDim: int('--head-dim', flags.headDim),
     mlpRatio: numberOption(c, '--mlp-ratio', flags.mlpRatio, { min: 0, exclusiveMin: true }),
     dropout: numberOption(c, '--dropout', flags.dropout, { min: 0, max: 0.99 }),
     position: choiceOption(c, '--position', flags.position, ['learned', 'sinusoidal', 'rope', 'alibi', 'none'] as const),
@@ -92,7 +95,10 @@ function modelFlags(flags: TrainImageFlags): Partial<VisionTransformerConfig> {
   const heads = model.numHeads ?? 4;
   const dim = model.dim ?? 64;
   if (28 % (model.patchSize ?? 7) !== 0) usageError(c, `--patch must divide the image side 28, got ${model.patchSize}`);
-  if (dim % heads !== 0) usageError(c, `--dim ${dim} must be a multiple of --heads ${heads}`);
+  if (model.headDim === undefined && dim % heads !== 0)
+    usageError(c, `--dim ${dim} must be a multiple of --heads ${heads} (or give --head-dim)`);
+  if (model.position === 'rope' && (model.headDim ?? dim / heads) % 2 !== 0)
+    usageError(c, `--position rope needs an even head width, got ${model.headDim ?? dim / heads}`);
   if (model.numKvHeads !== undefined && heads % model.numKvHeads !== 0)
     usageError(c, `--kv-heads ${model.numKvHeads} must divide --heads ${heads}`);
   return Object.fromEntries(Object.entries(model).filter(([, v]) => v !== undefined));

@@ -73,9 +73,10 @@ describe('image task', () => {
     assert.equal(accuracy(model, train, indices), 1);
   });
 
-  it('attune train image then predict image on PNG files, end to end', () => {
+  it('attune train image then predict image on PNG files, end to end (heads narrower than dim / heads)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'attune-image-'));
-    const args = ['train', 'image', '--data', SHIPPED_FASHION_MNIST, '--epochs', '0.5', '--dim', '16', '--depth', '1', '--heads', '2'];
+    const model = ['--dim', '16', '--depth', '1', '--heads', '2', '--head-dim', '4'];
+    const args = ['train', 'image', '--data', SHIPPED_FASHION_MNIST, '--epochs', '0.5', ...model];
     const trained = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args, '--out', dir, '--json'], { encoding: 'utf8' });
     assert.equal(trained.status, 0, trained.stderr);
     const result = JSON.parse(trained.stdout.trim().split('\n').at(-1)!);
@@ -110,6 +111,14 @@ describe('image task', () => {
       [['train', 'image', '--minutes', '-1'], /^attune train image: --minutes must be a number > 0, got '-1'$/],
       [['train', 'image', '--patch', '5'], /^attune train image: --patch must divide the image side 28, got 5$/],
       [['train', 'image', '--heads', '4', '--kv-heads', '3'], /^attune train image: --kv-heads 3 must divide --heads 4$/],
+      [
+        ['train', 'image', '--dim', '30', '--heads', '4'],
+        /^attune train image: --dim 30 must be a multiple of --heads 4 \(or give --head-dim\)$/,
+      ],
+      [
+        ['train', 'image', '--position', 'rope', '--head-dim', '3'],
+        /^attune train image: --position rope needs an even head width, got 3$/,
+      ],
       [['train', 'image', '--data', '/nonexistent'], /^attune train image: --data \/nonexistent does not exist$/],
       [
         ['predict', 'image', '/nonexistent.safetensors', 'a.png'],
