@@ -103,7 +103,9 @@ const { study } = await runTuneTask({
       `[${p.done}/${p.target}] trial #${p.last.number} ${p.last.state} [${(p.last.values ?? []).map((v) => v.toPrecision(4)).join(', ')}]`,
     ),
 });
-const studySeconds = (performance.now() - t0) / 1000;
+// from the trials' own times, so that a resumed study (--study) reports the run that made it
+const times = study.trials.flatMap((t) => [t.datetimeStart?.getTime(), t.datetimeComplete?.getTime()]).filter((x) => x !== undefined);
+const studySeconds = (Math.max(...times) - Math.min(...times)) / 1000;
 const stateCounts = Object.fromEntries(
   ['COMPLETE', 'PRUNED', 'FAIL'].map((st) => [st, study.getTrials({ states: [st as 'COMPLETE'] }).length]),
 );
