@@ -3,7 +3,7 @@
 // attention parameters? Run it with the machine to itself:
 //   npm run bench -- tune-real [--task image] [--target attention|latency|front] [--trials 40] [--minutes 0.75]
 //                              [--workers 2] [--sampler tpe|nsga2] [--confirm-seeds 4] [--tolerance 0.003] [--seed 1]
-//                              [--train-limit N] [--study name] [--storage url]
+//                              [--train-limit N] [--study name] [--storage url] [--name results-suffix]
 // 1. `attune tune <task>` (the library call), the default design enqueued as trial 0, median pruner.
 //    --target attention (the default) asks the question directly: maximise quality subject to
 //    attentionParams ≤ half the default's; --target latency: subject to latency ≤ the default's / 1.5
@@ -16,7 +16,7 @@
 //    fresh seeds, one after the other in this process. The verdict compares the mean quality over
 //    those seeds only (the study's runs picked the candidate, so they would flatter it), and
 //    latency timed in alternation.
-// Prints both designs and writes bench/results/tune-real-<task>.json. Expected duration with the
+// Prints both designs and writes bench/results/tune-real-<task>[-<name>].json. Expected duration with the
 // defaults on 2 cores: ~15 min for the study (designs that break the constraint take a second),
 // plus 4 seeds × 2 designs × ~55 s ≈ 7 min of confirmation.
 
@@ -192,7 +192,7 @@ if (best) {
 console.log(`trial #${best?.number ?? '-'} ${verdict}`);
 const totalSeconds = (performance.now() - t0) / 1000;
 console.log(`total ${(totalSeconds / 60).toFixed(1)} min`);
-const file = path.join(here, 'results', `tune-real-${task}.json`);
+const file = path.join(here, 'results', `tune-real-${task}${argv.includes('--name') ? `-${flag('--name', '')}` : ''}.json`);
 writeFileSync(
   file,
   `${JSON.stringify(
