@@ -205,3 +205,28 @@ export function mergeUpdate(t: FrozenTrial, u: TrialUpdate, now: Date): FrozenTr
   }
   return next;
 }
+
+/** The columns a trial update writes, before `seq` (every SQL storage), and their values from a merged trial. */
+export const TRIAL_UPDATE_COLUMNS = [
+  'state',
+  'params',
+  'distributions',
+  'trial_values',
+  'intermediate',
+  'user_attrs',
+  'system_attrs',
+  'datetime_complete',
+] as const;
+
+export function trialUpdateValues(t: FrozenTrial): (string | number | null)[] {
+  return [
+    t.state,
+    JSON.stringify(t.params),
+    JSON.stringify(t.distributions),
+    t.values ? encodeValues(t.values) : null,
+    encodeIntermediate(t.intermediateValues),
+    JSON.stringify(t.userAttrs),
+    JSON.stringify(t.systemAttrs),
+    t.datetimeComplete ? t.datetimeComplete.getTime() : null,
+  ];
+}

@@ -20,11 +20,13 @@ import {
   type Storage,
   type StudyRecord,
   type StudySummary,
+  TRIAL_UPDATE_COLUMNS,
   TrialNotRunningError,
   type TrialRow,
   type TrialsSince,
   type TrialTemplate,
   type TrialUpdate,
+  trialUpdateValues,
 } from './base.js';
 
 const MIGRATIONS: readonly string[] = [
@@ -222,21 +224,10 @@ export class PostgresStorage implements Storage {
         throw new TrialNotRunningError(trialId, t.state);
       }
       const next = mergeUpdate(t, update, new Date());
+      const n = TRIAL_UPDATE_COLUMNS.length;
       await q(
-        `UPDATE attune_trials SET state = $1, params = $2, distributions = $3, trial_values = $4, intermediate = $5, user_attrs = $6,
-           system_attrs = $7, datetime_complete = $8, seq = $9 WHERE trial_id = $10`,
-        [
-          next.state,
-          JSON.stringify(next.params),
-          JSON.stringify(next.distributions),
-          next.values ? encodeValues(next.values) : null,
-          encodeIntermediate(next.intermediateValues),
-          JSON.stringify(next.userAttrs),
-          JSON.stringify(next.systemAttrs),
-          next.datetimeComplete ? next.datetimeComplete.getTime() : null,
-          seq,
-          trialId,
-        ],
+        `UPDATE attune_trials SET ${TRIAL_UPDATE_COLUMNS.map((c, i) => `${c} = $${i + 1}`).join(', ')}, seq = $${n + 1} WHERE trial_id = $${n + 2}`,
+        [...trialUpdateValues(next), seq, trialId],
       );
     });
   }

@@ -19,11 +19,13 @@ import {
   type Storage,
   type StudyRecord,
   type StudySummary,
+  TRIAL_UPDATE_COLUMNS,
   TrialNotRunningError,
   type TrialRow,
   type TrialsSince,
   type TrialTemplate,
   type TrialUpdate,
+  trialUpdateValues,
 } from './base.js';
 
 /** Schema by version: MIGRATIONS[v] takes a database from version v to v + 1. */
@@ -212,22 +214,8 @@ export class SqliteStorage implements Storage {
       const next = mergeUpdate(t, update, new Date());
       const { seq } = this.bump(this.studyOf(trialId), false);
       this.db
-        .prepare(
-          `UPDATE trials SET state = ?, params = ?, distributions = ?, trial_values = ?, intermediate = ?, user_attrs = ?,
-             system_attrs = ?, datetime_complete = ?, seq = ? WHERE trial_id = ?`,
-        )
-        .run(
-          next.state,
-          JSON.stringify(next.params),
-          JSON.stringify(next.distributions),
-          next.values ? encodeValues(next.values) : null,
-          encodeIntermediate(next.intermediateValues),
-          JSON.stringify(next.userAttrs),
-          JSON.stringify(next.systemAttrs),
-          next.datetimeComplete ? next.datetimeComplete.getTime() : null,
-          seq,
-          trialId,
-        );
+        .prepare(`UPDATE trials SET ${TRIAL_UPDATE_COLUMNS.map((c) => `${c} = ?`).join(', ')}, seq = ? WHERE trial_id = ?`)
+        .run(...trialUpdateValues(next), seq, trialId);
     });
   }
 
