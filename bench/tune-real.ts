@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { setThreads } from '../src/backend/setup.js';
 import type { FrozenTrial } from '../src/tune/frozen-trial.js';
 import { attentionParameters, interleavedMedianMs, medianMs } from '../src/tune/measure.js';
-import { type Constraint, METRICS_ATTR } from '../src/tune/objectives.js';
+import { type Constraint, formatConstraint, METRICS_ATTR } from '../src/tune/objectives.js';
 import { createStudy } from '../src/tune/study.js';
 import { inferenceProbe, TASK_METRICS, type TuneTask, type TuneTaskOptions, taskWorker } from '../src/tune/task-objectives.js';
 import { DEFAULT_DESIGNS, describeDesign, runTuneTask } from '../src/tune/tune-task.js';
@@ -85,7 +85,7 @@ const base: Omit<TuneTaskOptions, 'seed'> = {
   constraints: targetConstraints(),
 };
 const m = machineInfo();
-const constraintText = base.constraints.map((c) => `${c.metric}${c.op}${Number(c.bound.toPrecision(4))}`).join(', ') || 'none';
+const constraintText = base.constraints.map(formatConstraint).join(', ') || 'none';
 console.log(
   `tune-real: ${task}, target ${target} (constraint ${constraintText}), ${trials} trials of ${minutes} min on ${workers} workers (${sampler}), study '${studyName}' in ${storage} (${m.cpu}, load ${m.loadAverage.map((l) => l.toFixed(2))})`,
 );

@@ -97,8 +97,8 @@ function modelFlags(flags: TrainImageFlags): Partial<VisionTransformerConfig> {
   if (28 % (model.patchSize ?? 7) !== 0) usageError(c, `--patch must divide the image side 28, got ${model.patchSize}`);
   if (model.headDim === undefined && dim % heads !== 0)
     usageError(c, `--dim ${dim} must be a multiple of --heads ${heads} (or give --head-dim)`);
-  if (model.position === 'rope' && (model.headDim ?? dim / heads) % 2 !== 0)
-    usageError(c, `--position rope needs an even head width, got ${model.headDim ?? dim / heads}`);
+  const headDim = model.headDim ?? dim / heads;
+  if (model.position === 'rope' && headDim % 2 !== 0) usageError(c, `--position rope needs an even head width, got ${headDim}`);
   if (model.numKvHeads !== undefined && heads % model.numKvHeads !== 0)
     usageError(c, `--kv-heads ${model.numKvHeads} must divide --heads ${heads}`);
   return Object.fromEntries(Object.entries(model).filter(([, v]) => v !== undefined));

@@ -54,6 +54,16 @@ export function parseConstraint(text: string, available: readonly string[]): Con
   return { metric, op, bound };
 }
 
+/** How far v lies past the constraint's bound: > 0 broken, <= 0 met (Optuna's constraint value). */
+function violation(c: Constraint, v: number): number {
+  return c.op === '<=' ? v - c.bound : c.bound - v;
+}
+
+/** "attentionParams<=33280", "latency<=0.3567" (whole bounds exact, others to 4 digits). */
+export function formatConstraint(c: Constraint): string {
+  return `${c.metric}${c.op}${Number.isInteger(c.bound) ? c.bound : Number(c.bound.toPrecision(4))}`;
+}
+
 /** Constraint values (<= 0 feasible) from a trial's stored metrics; a missing metric is infeasible. */
 export function constraintsFunc(constraints: readonly Constraint[]): ConstraintsFunc {
   return (t: FrozenTrial) => {
@@ -61,7 +71,7 @@ export function constraintsFunc(constraints: readonly Constraint[]): Constraints
     return constraints.map((c) => {
       const v = metrics[c.metric];
       if (typeof v !== 'number' || Number.isNaN(v)) return Number.MAX_VALUE; // JSON has no Infinity
-      return c.op === '<=' ? v - c.bound : c.bound - v;
+      return violation(c, v);
     });
   };
 }
@@ -69,9 +79,6 @@ export function constraintsFunc(constraints: readonly Constraint[]): Constraints
 /** The constraints among `constraints` whose metric `metrics` holds and breaks, as text ("latency<=5 (got 6.2)"). */
 export function brokenConstraints(constraints: readonly Constraint[], metrics: Record<string, number>): string[] {
   return constraints
-    .filter((c) => {
-      const v = metrics[c.metric];
-      return typeof v === 'number' && (c.op === '<=' ? v > c.bound : v < c.bound);
-    })
-    .map((c) => `${c.metric}${c.op}${c.bound} (got ${Number(metrics[c.metric]!.toPrecision(4))})`);
+    .filter((c) => typeof metrics[c.metric] === 'number' && violation(c, metrics[c.metric]!) > 0)
+    .map((c) => `${formatConstraint(c)} (got ${Number(metrics[c.metric]!.toPrecision(4))})`);
 }
